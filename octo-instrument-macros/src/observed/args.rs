@@ -1,0 +1,337 @@
+//! Parsing `#[observed(...)]` into [`ObservedArgs`]: syntax of the attribute only; the function is
+//! not looked at here.
+
+use proc_macro2::{Span, TokenStream};
+use syn::meta::ParseNestedMeta;
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Expr, Ident, LitInt, LitStr, Token};
+
+/// Every argument, in the order the documentation lists them; it feeds both the parser's
+/// matching and the "expected one of" text.
+pub(crate) const KEYWORDS: &[&str] = &[
+    "event",
+    "level",
+    "fields",
+    "ret",
+    "slow_ms",
+    "buckets",
+    "histogram",
+    "gauge",
+    "labels",
+    "crate",
+];
+
+/// An argument that may be given once; the second occurrence is an error on its key.
+pub(crate) struct Slot<T> {
+    value: Option<(Span, T)>,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Self { value: None }
+    }
+}
+
+impl<T> Slot<T> {
+    fn set(&mut self, meta: &ParseNestedMeta<'_>, value: T) -> syn::Result<()> {
+        if self.value.is_some() {
+            return Err(meta.error(format_args!(
+                "duplicate `{}` argument; give it once",
+                path_name(&meta.path)
+            )));
+        }
+        self.value = Some((span_of(&meta.path), value));
+        Ok(())
+    }
+
+    pub(crate) fn get(&self) -> Option<&T> {
+        self.value.as_ref().map(|(_, value)| value)
+    }
+
+    pub(crate) fn span(&self) -> Option<Span> {
+        self.value.as_ref().map(|(span, _)| *span)
+    }
+
+    pub(crate) fn take(self) -> Option<T> {
+        self.value.map(|(_, value)| value)
+    }
+}
+
+/// A log level named by the user, with the literal or ident it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Level {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    const NAMES: &'static str = "\"trace\", \"debug\", \"info\", \"warn\", \"error\"";
+
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "trace" => Self::Trace,
+            "debug" => Self::Debug,
+            "info" => Self::Info,
+            "warn" | "warning" => Self::Warn,
+            "error" => Self::Error,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn ident(self) -> Ident {
+        let name = match self {
+            Self::Trace => "TRACE",
+            Self::Debug => "DEBUG",
+            Self::Info => "INFO",
+            Self::Warn => "WARN",
+            Self::Error => "ERROR",
+        };
+        Ident::new(name, Span::call_site())
+    }
+}
+
+/// `buckets = [..]` or `buckets = http`.
+pub(crate) enum Buckets {
+    List(Vec<(f64, Span)>, Span),
+    Preset(Ident),
+}
+
+/// One `key = expr` of `labels(...)`.
+pub(crate) struct Label {
+    pub(crate) key: Ident,
+    pub(crate) value: Expr,
+}
+
+impl Parse for Label {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+        input.parse::<Token![=]>()?;
+        let value: Expr = input.parse()?;
+        Ok(Self { key, value })
+    }
+}
+
+/// The attribute's arguments, syntax-checked.
+#[derive(Default)]
+pub(crate) struct ObservedArgs {
+    pub(crate) event: Slot<LitStr>,
+    pub(crate) level: Slot<(Level, Span)>,
+    pub(crate) fields: Slot<TokenStream>,
+    pub(crate) ret: Slot<()>,
+    pub(crate) slow_ms: Slot<LitInt>,
+    pub(crate) buckets: Slot<Buckets>,
+    pub(crate) histogram: Slot<LitStr>,
+    pub(crate) gauge: Slot<LitStr>,
+    pub(crate) labels: Slot<Vec<Label>>,
+    pub(crate) crate_path: Slot<syn::Path>,
+}
+
+pub(crate) fn parse(tokens: TokenStream) -> syn::Result<ObservedArgs> {
+    let mut args = ObservedArgs::default();
+    syn::meta::parser(|meta| parse_one(&mut args, &meta)).parse2(tokens)?;
+    Ok(args)
+}
+
+fn parse_one(args: &mut ObservedArgs, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    let name = path_name(&meta.path);
+    match name.as_str() {
+        "event" => {
+            let lit = string_value(meta, "event = \"task.processing\"")?;
+            args.event.set(meta, lit)
+        }
+        "level" => {
+            let (text, span) = word_value(meta, "level = \"debug\"")?;
+            let level = Level::from_name(&text).ok_or_else(|| {
+                syn::Error::new(
+                    span,
+                    format!("unknown level `{text}`; expected one of {}", Level::NAMES),
+                )
+            })?;
+            args.level.set(meta, (level, span))
+        }
+        "fields" => {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let tokens: TokenStream = content.parse()?;
+            args.fields.set(meta, tokens)
+        }
+        "ret" => {
+            no_value(meta, "ret")?;
+            args.ret.set(meta, ())
+        }
+        "slow_ms" => {
+            let lit: LitInt = expect_value(meta, "slow_ms = 500")?;
+            if lit.base10_parse::<u64>().is_err() || !lit.suffix().is_empty() {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "`slow_ms` takes a whole number of milliseconds, as in `slow_ms = 500`",
+                ));
+            }
+            args.slow_ms.set(meta, lit)
+        }
+        "buckets" => {
+            let buckets = parse_buckets(meta)?;
+            args.buckets.set(meta, buckets)
+        }
+        "histogram" => {
+            let lit = string_value(meta, "histogram = \"task_duration_seconds\"")?;
+            args.histogram.set(meta, lit)
+        }
+        "gauge" => {
+            let lit = string_value(meta, "gauge = \"tasks_in_progress\"")?;
+            args.gauge.set(meta, lit)
+        }
+        "labels" => {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let labels = Punctuated::<Label, Token![,]>::parse_terminated(&content)?;
+            args.labels.set(meta, labels.into_iter().collect())
+        }
+        "crate" => {
+            let path: syn::Path = expect_value(meta, "crate = my_crate::octo")?;
+            args.crate_path.set(meta, path)
+        }
+        _ => Err(meta.error(format_args!(
+            "unknown `observed` argument `{name}`; expected one of {}",
+            KEYWORDS
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+fn path_name(path: &syn::Path) -> String {
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
+fn span_of(path: &syn::Path) -> Span {
+    path.segments
+        .first()
+        .map_or_else(Span::call_site, |s| s.ident.span())
+}
+
+fn expect_value<T: Parse>(meta: &ParseNestedMeta<'_>, example: &str) -> syn::Result<T> {
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(format_args!("expected a value, as in `{example}`")));
+    }
+    meta.value()?;
+    meta.input.parse::<T>().map_err(|err| {
+        syn::Error::new(
+            err.span(),
+            format!("{err}; write `{example}`"),
+        )
+    })
+}
+
+fn string_value(meta: &ParseNestedMeta<'_>, example: &str) -> syn::Result<LitStr> {
+    expect_value(meta, example)
+}
+
+/// A value given either as a string or as a bare word: `level = "debug"` or `level = debug`.
+fn word_value(meta: &ParseNestedMeta<'_>, example: &str) -> syn::Result<(String, Span)> {
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(format_args!("expected a value, as in `{example}`")));
+    }
+    meta.value()?;
+    if meta.input.peek(LitStr) {
+        let lit: LitStr = meta.input.parse()?;
+        Ok((lit.value(), lit.span()))
+    } else if meta.input.peek(Ident) {
+        let ident: Ident = meta.input.parse()?;
+        Ok((ident.to_string(), ident.span()))
+    } else {
+        Err(meta.input.error(format!("expected a string or a word, as in `{example}`")))
+    }
+}
+
+fn no_value(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format_args!("`{key}` takes no value; write just `{key}`")));
+    }
+    Ok(())
+}
+
+fn parse_buckets(meta: &ParseNestedMeta<'_>) -> syn::Result<Buckets> {
+    const EXAMPLE: &str = "buckets = [0.1, 0.5, 1.0]` or `buckets = http";
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(format_args!("expected a value, as in `{EXAMPLE}`")));
+    }
+    meta.value()?;
+    if meta.input.peek(syn::token::Bracket) {
+        let content;
+        let bracket = syn::bracketed!(content in meta.input);
+        let mut bounds = Vec::new();
+        for item in Punctuated::<Expr, Token![,]>::parse_terminated(&content)? {
+            bounds.push((bucket_bound(&item)?, syn::spanned::Spanned::span(&item)));
+        }
+        return Ok(Buckets::List(bounds, bracket.span.join()));
+    }
+    if meta.input.peek(LitStr) {
+        let lit: LitStr = meta.input.parse()?;
+        return Ok(Buckets::Preset(Ident::new(&lit.value(), lit.span())));
+    }
+    if meta.input.peek(Ident) {
+        return Ok(Buckets::Preset(meta.input.parse()?));
+    }
+    Err(meta.input.error(format!("expected a list or a preset, as in `{EXAMPLE}`")))
+}
+
+fn bucket_bound(expr: &Expr) -> syn::Result<f64> {
+    let parsed = match expr {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. }) => f.base10_parse::<f64>().ok(),
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<f64>().ok(),
+        _ => None,
+    };
+    parsed.ok_or_else(|| {
+        syn::Error::new_spanned(
+            expr,
+            "a bucket bound is a number of seconds written as a literal, as in `0.25`",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+    use quote::quote;
+
+    fn error(tokens: proc_macro2::TokenStream) -> String {
+        match parse(tokens) {
+            Ok(_) => panic!("expected an error"),
+            Err(err) => err.to_string(),
+        }
+    }
+
+    #[test]
+    fn accepts_every_argument() {
+        let args = parse(quote!(
+            event = "task.processing", level = debug, fields(a = 1, b = %x), ret, slow_ms = 5,
+            buckets = [0.1, 1], histogram = "task_duration_seconds", gauge = "tasks_in_progress",
+            labels(arm = "coder"), crate = ::octo
+        ))
+        .unwrap();
+        assert_eq!(args.event.get().unwrap().value(), "task.processing");
+        assert!(args.ret.get().is_some());
+        assert_eq!(args.labels.get().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn rejects_unknown_and_duplicate_arguments() {
+        assert!(error(quote!(evnt = "a.b")).contains("unknown `observed` argument `evnt`; expected one of `event`"));
+        assert!(error(quote!(event = "a.b", event = "c.d")).contains("duplicate `event`"));
+        assert!(error(quote!(level = loud)).contains("unknown level `loud`"));
+        assert!(error(quote!(ret = true)).contains("`ret` takes no value"));
+        assert!(error(quote!(slow_ms = "5")).contains("write `slow_ms = 500`"));
+        assert!(error(quote!(buckets = [a])).contains("bucket bound"));
+    }
+}

@@ -1,0 +1,299 @@
+//! Semantic checks across the arguments and the function, producing a [`Plan`] in which every
+//! decision is made, so that expansion has no error paths.
+
+use proc_macro2::{Span, TokenStream};
+use syn::{LitStr, ReturnType, Type};
+
+use super::args::{Buckets, Label, Level, ObservedArgs};
+use super::item::ObservedFn;
+use crate::diag::Diagnostics;
+use crate::event_name;
+
+/// Metric families the runtime owns; an extra family may not take one of their names.
+const RESERVED_FAMILIES: &[&str] = &[
+    "event_duration_seconds",
+    "events_in_progress",
+    "errors_total",
+    "http_requests_total",
+    "http_request_duration_seconds",
+    "http_requests_in_flight",
+    "octo_build_info",
+    "octo_telemetry_dropped_total",
+];
+
+/// Label names the runtime sets itself (or Prometheus reserves).
+const RESERVED_LABELS: &[&str] = &["service", "le", "quantile", "event", "outcome"];
+
+/// Bucket presets, by the name users write; the runtime holds the numbers.
+pub(crate) const PRESETS: &[&str] = &["http", "task", "llm"];
+
+/// How the body is run, decided from the signature alone.
+pub(crate) enum Shape {
+    /// A plain function: the body runs in a closure whose result is inspected.
+    Sync,
+    /// An `async fn`: the body becomes an `async move` block that is awaited.
+    Async,
+    /// `fn .. -> impl Future`: the returned future is what is observed.
+    ReturnsImplFuture,
+    /// `fn .. -> Pin<Box<dyn Future ..>>` (what `#[async_trait]` produces): as above, boxed again.
+    ReturnsBoxedFuture,
+}
+
+pub(crate) enum BucketPlan {
+    Default,
+    List(Vec<f64>),
+    Preset(syn::Ident),
+}
+
+pub(crate) struct Plan {
+    pub(crate) private: TokenStream,
+    pub(crate) event: LitStr,
+    pub(crate) function: String,
+    pub(crate) level: Level,
+    pub(crate) fields: Option<TokenStream>,
+    pub(crate) ret: bool,
+    pub(crate) slow_ms: Option<u64>,
+    pub(crate) buckets: BucketPlan,
+    pub(crate) histogram: Option<LitStr>,
+    pub(crate) gauge: Option<LitStr>,
+    pub(crate) labels: Vec<Label>,
+    pub(crate) shape: Shape,
+    /// The declared return type, for the fake return edge; `None` where it cannot be named
+    /// (`impl Trait`) or is `()`.
+    pub(crate) fake_return: Option<Type>,
+}
+
+pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
+    let mut diag = Diagnostics::default();
+
+    if let Some(constness) = &func.sig.constness {
+        diag.spanned(
+            constness,
+            "`#[observed]` cannot instrument a `const fn`: it records time and outcome at run \
+             time; remove `const` or remove `#[observed]`",
+        );
+    }
+
+    let event = match args.event.get() {
+        Some(lit) => {
+            if let Err(err) = event_name::check_lit(lit) {
+                diag.push(err);
+            }
+            Some(lit.clone())
+        }
+        None => {
+            diag.push(syn::Error::new(
+                Span::call_site(),
+                "missing `event`; write `#[observed(event = \"task.processing\")]`",
+            ));
+            None
+        }
+    };
+
+    let slow_ms = args.slow_ms.get().map(|lit| {
+        let value = lit.base10_parse::<u64>().unwrap_or(0);
+        if value == 0 {
+            diag.spanned(lit, "`slow_ms` must be at least 1");
+        }
+        value
+    });
+
+    let buckets = match args.buckets.get() {
+        None => BucketPlan::Default,
+        Some(Buckets::Preset(ident)) => {
+            if !PRESETS.contains(&ident.to_string().as_str()) {
+                diag.spanned(
+                    ident,
+                    format!(
+                        "unknown bucket preset `{ident}`; expected one of `http`, `task`, `llm`, \
+                         or a list such as `[0.1, 0.5, 1.0]`"
+                    ),
+                );
+            }
+            BucketPlan::Preset(ident.clone())
+        }
+        Some(Buckets::List(bounds, span)) => {
+            check_bounds(bounds, *span, &mut diag);
+            BucketPlan::List(bounds.iter().map(|(b, _)| *b).collect())
+        }
+    };
+
+    for family in [args.histogram.get(), args.gauge.get()].into_iter().flatten() {
+        check_family_name(family, &mut diag);
+    }
+    if let (Some(h), Some(g)) = (args.histogram.get(), args.gauge.get()) {
+        if h.value() == g.value() {
+            diag.spanned(g, "`gauge` and `histogram` must name different families");
+        }
+    }
+    if let Some(labels) = args.labels.get() {
+        if args.histogram.get().is_none() && args.gauge.get().is_none() {
+            diag.push(syn::Error::new(
+                args.labels.span().unwrap_or_else(Span::call_site),
+                "`labels(...)` label the extra families; add `histogram = \"..\"` or \
+                 `gauge = \"..\"` (the event's own series are labelled by `event` and `outcome`)",
+            ));
+        }
+        check_labels(labels, &mut diag);
+    }
+
+    diag.finish()?;
+    let event = event.expect("checked above");
+    Ok(Plan {
+        private: crate::paths::private(args.crate_path.get()),
+        event,
+        function: func.sig.ident.to_string().trim_start_matches("r#").to_owned(),
+        level: args.level.get().map_or(Level::Info, |(level, _)| *level),
+        fields: args.fields.get().cloned(),
+        ret: args.ret.get().is_some(),
+        slow_ms,
+        buckets,
+        histogram: args.histogram.get().cloned(),
+        gauge: args.gauge.get().cloned(),
+        labels: args.labels.take().unwrap_or_default(),
+        shape: shape(func),
+        fake_return: fake_return(&func.sig.output),
+    })
+}
+
+fn check_bounds(bounds: &[(f64, Span)], list: Span, diag: &mut Diagnostics) {
+    if bounds.is_empty() {
+        diag.push(syn::Error::new(list, "`buckets` needs at least one bound"));
+    }
+    let mut previous: Option<f64> = None;
+    for (bound, span) in bounds {
+        if !bound.is_finite() || *bound <= 0.0 {
+            diag.push(syn::Error::new(*span, "a bucket bound is a positive number of seconds"));
+        } else if previous.is_some_and(|p| *bound <= p) {
+            diag.push(syn::Error::new(
+                *span,
+                "bucket bounds must be in strictly increasing order",
+            ));
+        }
+        previous = Some(*bound);
+    }
+}
+
+fn check_family_name(lit: &LitStr, diag: &mut Diagnostics) {
+    let name = lit.value();
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+    if !valid {
+        diag.spanned(
+            lit,
+            format!(
+                "invalid metric family name {name:?}: Prometheus names match \
+                 `[a-zA-Z_:][a-zA-Z0-9_:]*`, as in \"task_duration_seconds\""
+            ),
+        );
+    } else if RESERVED_FAMILIES.contains(&name.as_str()) {
+        diag.spanned(
+            lit,
+            format!("`{name}` is a family octo-instrument exports itself; choose another name"),
+        );
+    }
+}
+
+fn check_labels(labels: &[Label], diag: &mut Diagnostics) {
+    let mut seen: Vec<String> = Vec::new();
+    for label in labels {
+        let name = label.key.to_string();
+        if name.starts_with("__") {
+            diag.spanned(&label.key, "label names starting with `__` are reserved by Prometheus");
+        } else if RESERVED_LABELS.contains(&name.as_str()) {
+            diag.spanned(
+                &label.key,
+                format!("`{name}` is a label octo-instrument sets itself; choose another name"),
+            );
+        }
+        if seen.contains(&name) {
+            diag.spanned(&label.key, format!("duplicate label `{name}`"));
+        }
+        seen.push(name);
+    }
+}
+
+fn shape(func: &ObservedFn) -> Shape {
+    if func.sig.asyncness.is_some() {
+        return Shape::Async;
+    }
+    match &func.sig.output {
+        ReturnType::Type(_, ty) if is_impl_future(ty) => Shape::ReturnsImplFuture,
+        ReturnType::Type(_, ty) if is_boxed_future(ty) => Shape::ReturnsBoxedFuture,
+        _ => Shape::Sync,
+    }
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
+        _ => None,
+    }
+}
+
+fn bounds_name_future<'a>(
+    mut bounds: impl Iterator<Item = &'a syn::TypeParamBound>,
+) -> bool {
+    bounds.any(|bound| match bound {
+        syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == "Future"),
+        _ => false,
+    })
+}
+
+fn is_impl_future(ty: &Type) -> bool {
+    matches!(ty, Type::ImplTrait(imp) if bounds_name_future(imp.bounds.iter()))
+}
+
+/// `Pin<Box<dyn Future<..> + ..>>`, or the `futures` aliases `BoxFuture` / `LocalBoxFuture`.
+fn is_boxed_future(ty: &Type) -> bool {
+    let Some(segment) = last_segment(ty) else { return false };
+    if segment.ident == "BoxFuture" || segment.ident == "LocalBoxFuture" {
+        return true;
+    }
+    if segment.ident != "Pin" {
+        return false;
+    }
+    let Some(boxed) = single_type_arg(segment) else { return false };
+    let Some(box_segment) = last_segment(boxed) else { return false };
+    if box_segment.ident != "Box" {
+        return false;
+    }
+    matches!(single_type_arg(box_segment), Some(Type::TraitObject(obj)) if bounds_name_future(obj.bounds.iter()))
+}
+
+fn single_type_arg(segment: &syn::PathSegment) -> Option<&Type> {
+    match &segment.arguments {
+        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+fn fake_return(output: &ReturnType) -> Option<Type> {
+    match output {
+        ReturnType::Default => None,
+        ReturnType::Type(_, ty) => {
+            let mut finder = ImplTraitFinder(false);
+            syn::visit_mut::VisitMut::visit_type_mut(&mut finder, &mut (**ty).clone());
+            (!finder.0 && !is_unit(ty)).then(|| (**ty).clone())
+        }
+    }
+}
+
+fn is_unit(ty: &Type) -> bool {
+    matches!(ty, Type::Tuple(t) if t.elems.is_empty())
+}
+
+/// Finds `impl Trait` anywhere in a type: such a type cannot be written in a `let`.
+struct ImplTraitFinder(bool);
+
+impl syn::visit_mut::VisitMut for ImplTraitFinder {
+    fn visit_type_impl_trait_mut(&mut self, _: &mut syn::TypeImplTrait) {
+        self.0 = true;
+    }
+}

@@ -1,0 +1,58 @@
+//! Event names at run time: the same grammar `#[observed]` checks at compile time, for names
+//! that only exist when the program runs.
+
+/// Checks an event name against the grammar: two or more `.`-separated segments of
+/// `[a-z][a-z0-9_]*`, at most 128 bytes, not ending in an outcome suffix.
+///
+/// ```
+/// assert!(octo_instrument::event::validate("task.processing").is_ok());
+/// let err = octo_instrument::event::validate("task.Processing").unwrap_err();
+/// assert!(err.contains("`Processing`"));
+/// ```
+pub fn validate(name: &str) -> Result<(), String> {
+    const MAX_LEN: usize = 128;
+    const SUFFIXES: &[&str] = &["started", "completed", "failed", "panicked", "cancelled", "slow"];
+    if name.len() > MAX_LEN {
+        return Err(format!("event name is {} bytes long; the limit is {MAX_LEN}", name.len()));
+    }
+    let segments: Vec<&str> = name.split('.').collect();
+    if segments.len() < 2 {
+        return Err(format!("event name {name:?} needs at least two `.`-separated segments"));
+    }
+    for segment in &segments {
+        if segment.is_empty() {
+            return Err(format!("event name {name:?} has an empty segment"));
+        }
+        let mut bytes = segment.bytes();
+        let valid = matches!(bytes.next(), Some(b'a'..=b'z'))
+            && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_'));
+        if !valid {
+            return Err(format!(
+                "invalid segment `{segment}` in event name {name:?}: segments are `[a-z][a-z0-9_]*`"
+            ));
+        }
+    }
+    let last = segments[segments.len() - 1];
+    if SUFFIXES.contains(&last) {
+        return Err(format!("event name {name:?} ends in `{last}`, an outcome suffix"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    const CASES: &[(&str, Option<&str>)] = include!("../../testdata/event_names.rs");
+
+    #[test]
+    fn shared_table() {
+        for (name, expected) in CASES {
+            match (super::validate(name), expected) {
+                (Ok(()), None) => {}
+                (Err(message), Some(fragment)) => {
+                    assert!(message.contains(fragment), "{name:?}: {message:?} lacks {fragment:?}");
+                }
+                (got, want) => panic!("{name:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! `Config` and `init()`: the environment (and the builder's defaults) turned into an installed
+//! subscriber, and the guard that flushes it.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+use super::env;
+use super::layer::{Format, LogLayer};
+use super::sink::{Background, Sink};
+use crate::Error;
+use crate::identity::{self, Identity};
+
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
+/// How long dropping the [`Guard`] waits for queued lines to be written.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The builder behind [`init`](crate::init). Builder values are defaults: the environment
+/// variables of the same meaning win, so operators can change a deployed service's logging
+/// without a rebuild.
+///
+/// ```
+/// let config = octo_instrument::Config::new()
+///     .service_name("octollm-orchestrator")
+///     .version(env!("CARGO_PKG_VERSION"))
+///     .json_logs(true);
+/// // `config.init()` installs it; a second `init()` in the same process is an error.
+/// # let _ = config;
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct Config {
+    service: Option<String>,
+    environment: Option<String>,
+    version: Option<String>,
+    log_level: Option<String>,
+    json: Option<bool>,
+    log_dir: Option<PathBuf>,
+}
+
+/// Every setting, after the environment was applied and checked.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) identity: Identity,
+    pub(crate) directives: String,
+    pub(crate) json: bool,
+    pub(crate) log_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Defaults only: no environment read yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `service` on logs, metrics and traces, unless `SERVICE_NAME` is set.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service = Some(name.into());
+        self
+    }
+
+    /// `environment`, unless `ENVIRONMENT` is set.
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = Some(environment.into());
+        self
+    }
+
+    /// `version`, unless `APP_VERSION` is set.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// The level or directives, unless `LOG_LEVEL` is set.
+    pub fn log_level(mut self, level: impl Into<String>) -> Self {
+        self.log_level = Some(level.into());
+        self
+    }
+
+    /// JSON lines (`true`) or the console format, unless `JSON_LOGS` is set.
+    pub fn json_logs(mut self, json: bool) -> Self {
+        self.json = Some(json);
+        self
+    }
+
+    /// As [`json_logs`](Self::json_logs), from text spelled as `JSON_LOGS` is.
+    pub fn json_logs_from(self, value: &str) -> Result<Self, Error> {
+        Ok(self.json_logs(env::parse_bool("JSON_LOGS", value)?))
+    }
+
+    /// Directory for daily-rotated `<service>.<date>.log` files, unless `LOG_DIR` is set.
+    pub fn log_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.log_dir = Some(dir.into());
+        self
+    }
+
+    /// Applies the environment over the builder values and checks everything.
+    pub(crate) fn settings(&self) -> Result<Settings, Error> {
+        let pick = |variable: &'static str, builder: Option<&String>| -> Option<(&'static str, String)> {
+            env::var(variable).map(|v| (variable, v)).or_else(|| builder.map(|v| (variable, v.clone())))
+        };
+        let service = match pick("SERVICE_NAME", self.service.as_ref()) {
+            Some((var, value)) => env::parse_name(var, &value)?,
+            None => identity::binary_name(),
+        };
+        let environment = match pick("ENVIRONMENT", self.environment.as_ref()) {
+            Some((var, value)) => env::parse_name(var, &value)?,
+            None => "development".to_owned(),
+        };
+        let version = match pick("APP_VERSION", self.version.as_ref()) {
+            Some((var, value)) => env::parse_name(var, &value)?,
+            None => "unknown".to_owned(),
+        };
+        let directives = match pick("LOG_LEVEL", self.log_level.as_ref()) {
+            Some((var, value)) => env::parse_level(var, &value)?,
+            None => "info".to_owned(),
+        };
+        let json = match env::var("JSON_LOGS") {
+            Some(value) => env::parse_bool("JSON_LOGS", &value)?,
+            None => self.json.unwrap_or(true),
+        };
+        let log_dir = env::var("LOG_DIR").map(PathBuf::from).or_else(|| self.log_dir.clone());
+        Ok(Settings { identity: Identity { service, environment, version }, directives, json, log_dir })
+    }
+
+    /// Installs JSON (or console) logging to stdout, the optional log files and the metric
+    /// identity, process-wide. Returns a guard that flushes queued lines when dropped.
+    pub fn init(self) -> Result<Guard, Error> {
+        let settings = self.settings()?;
+        if INITIALIZED.swap(true, Ordering::AcqRel) {
+            return Err(Error::AlreadyInitialized);
+        }
+        let result = install(settings);
+        if result.is_err() {
+            INITIALIZED.store(false, Ordering::Release);
+        }
+        result
+    }
+}
+
+fn install(settings: Settings) -> Result<Guard, Error> {
+    let mut layer = LogLayer::new();
+    let mut backgrounds = Vec::new();
+
+    let stdout = std::io::stdout();
+    let format = if settings.json {
+        Format::Json
+    } else {
+        let color = stdout.is_terminal() && env::var("NO_COLOR").is_none();
+        Format::Console { color }
+    };
+    let background = Background::spawn("stdout", stdout)
+        .map_err(|source| Error::Io { context: "starting the log writer thread".into(), source })?;
+    layer.add(format, Sink::Background(background.clone()));
+    backgrounds.push(background);
+
+    if let Some(dir) = &settings.log_dir {
+        let io_error = |source| Error::Io {
+            context: format!("LOG_DIR={}: cannot write log files there", dir.display()),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io_error)?;
+        let appender = tracing_appender::rolling::RollingFileAppender::builder()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix(&settings.identity.service)
+            .filename_suffix("log")
+            .build(dir)
+            .map_err(|err| io_error(std::io::Error::other(err)))?;
+        let background = Background::spawn("file", appender)
+            .map_err(|source| Error::Io { context: "starting the log file thread".into(), source })?;
+        layer.add(Format::Json, Sink::Background(background.clone()));
+        backgrounds.push(background);
+    }
+
+    let filter = EnvFilter::builder()
+        .parse(&settings.directives)
+        .expect("directives were checked by env::parse_level");
+    let subscriber = tracing_subscriber::registry().with(layer.with_filter(filter));
+    tracing::subscriber::set_global_default(subscriber).map_err(|_| Error::SubscriberAlreadySet)?;
+
+    identity::set(settings.identity.clone());
+    crate::metrics::set_build_info(&settings.identity);
+    crate::observe::site::register_all();
+    Ok(Guard { backgrounds })
+}
+
+/// Returned by [`init`](crate::init): keep it alive in `main`. Dropping it waits (up to five
+/// seconds) until the log lines queued so far are written, so the last lines of a service that
+/// exits are not lost.
+#[must_use = "dropping the guard at once flushes and leaves nothing to flush at exit"]
+pub struct Guard {
+    backgrounds: Vec<Arc<Background>>,
+}
+
+impl Guard {
+    /// Writes out every line queued so far; false if that took longer than `timeout`.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        self.backgrounds.iter().all(|b| b.flush(timeout))
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.flush(FLUSH_TIMEOUT);
+    }
+}

@@ -1,0 +1,345 @@
+//! The `tracing` layer that writes the OctoLLM log schema: one flat JSON object per line (or a
+//! coloured console line), with the fields of every enclosing span flattened in.
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::time::SystemTime;
+
+use tracing_core::{Event, Level, Subscriber, span};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::LookupSpan;
+
+use super::fields::{Fields, SpanFields};
+use super::json;
+use super::sink::Sink;
+use super::timestamp::write_rfc3339;
+use crate::identity;
+
+/// Keys the schema sets itself; a user field of the same name is written as `fields.<key>`.
+const RESERVED: &[&str] =
+    &["timestamp", "level", "event", "logger", "service", "environment", "version"];
+
+/// How many distinct keys one line deduplicates; beyond it keys are written as they come.
+const MAX_KEYS: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    Json,
+    Console { color: bool },
+}
+
+struct Output {
+    format: Format,
+    sink: Sink,
+}
+
+/// Writes events in the OctoLLM log schema. [`init`](crate::init) installs one; build your own to
+/// add it to a subscriber you assemble yourself (tests do this with a thread-local subscriber).
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use tracing_subscriber::layer::SubscriberExt;
+///
+/// #[derive(Clone, Default)]
+/// struct Buffer(Arc<Mutex<Vec<u8>>>);
+/// impl std::io::Write for Buffer {
+///     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { self.0.lock().unwrap().write(b) }
+///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+/// }
+///
+/// let buffer = Buffer::default();
+/// let subscriber = tracing_subscriber::registry()
+///     .with(octo_instrument::logging::LogLayer::json(buffer.clone()));
+/// tracing::subscriber::with_default(subscriber, || {
+///     let span = tracing::info_span!("request", request_id = "req_1");
+///     let _entered = span.enter();
+///     tracing::info!(event = "task.created", priority = 5);
+/// });
+/// let line = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+/// assert!(line.contains(r#""level":"info","event":"task.created","logger":"#));
+/// assert!(line.ends_with(r#""priority":5,"request_id":"req_1"}
+/// "#));
+/// ```
+pub struct LogLayer {
+    outputs: Vec<Output>,
+}
+
+impl LogLayer {
+    /// JSON lines, written to `writer` on the logging thread.
+    pub fn json(writer: impl Write + Send + 'static) -> Self {
+        Self { outputs: vec![Output { format: Format::Json, sink: Sink::direct(writer) }] }
+    }
+
+    /// Human-readable lines, with ANSI colours when `color` is true.
+    pub fn console(writer: impl Write + Send + 'static, color: bool) -> Self {
+        Self {
+            outputs: vec![Output { format: Format::Console { color }, sink: Sink::direct(writer) }],
+        }
+    }
+
+    pub(crate) fn new() -> Self {
+        Self { outputs: Vec::new() }
+    }
+
+    pub(crate) fn add(&mut self, format: Format, sink: Sink) {
+        self.outputs.push(Output { format, sink });
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<(String, Fields)> = RefCell::new((String::new(), Fields::default()));
+}
+
+impl<S> Layer<S> for LogLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        if attrs.values().is_empty() {
+            return;
+        }
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        if let (false, Some(span)) = (fields.entries.is_empty(), ctx.span(id)) {
+            span.extensions_mut().insert(SpanFields(fields));
+        }
+    }
+
+    fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
+            values.record(fields);
+        } else {
+            let mut fields = Fields::default();
+            values.record(&mut fields);
+            extensions.insert(SpanFields(fields));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let now = SystemTime::now();
+        let write = |line: &mut String, event_fields: &mut Fields| {
+            event_fields.clear();
+            event.record(event_fields);
+            let mut last_format = None;
+            for output in &self.outputs {
+                if last_format != Some(output.format) {
+                    line.clear();
+                    match output.format {
+                        Format::Json => format_json(line, now, event, event_fields, &ctx),
+                        Format::Console { color } => {
+                            format_console(line, now, event, event_fields, &ctx, color);
+                        }
+                    }
+                    last_format = Some(output.format);
+                }
+                output.sink.write_line(line.as_bytes());
+            }
+        };
+        // A writer that logs while we format would find the scratch buffer borrowed: it gets
+        // fresh buffers instead of a panic.
+        let reused = SCRATCH.try_with(|scratch| {
+            if let Ok(mut scratch) = scratch.try_borrow_mut() {
+                let (line, fields) = &mut *scratch;
+                write(line, fields);
+                true
+            } else {
+                false
+            }
+        });
+        if reused != Ok(true) {
+            write(&mut String::new(), &mut Fields::default());
+        }
+    }
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::TRACE | Level::DEBUG => "debug",
+        Level::INFO => "info",
+        Level::WARN => "warning",
+        Level::ERROR => "error",
+    }
+}
+
+/// The event's name: its `event` field, else its message, else the callsite's name.
+fn event_name<'a>(event: &Event<'_>, fields: &'a Fields) -> (Option<&'static str>, EventName<'a>) {
+    if let Some(value) = fields.get("event") {
+        (Some("event"), EventName::Json(value))
+    } else if let Some(value) = fields.get("message") {
+        (Some("message"), EventName::Json(value))
+    } else {
+        (None, EventName::Plain(event.metadata().name()))
+    }
+}
+
+enum EventName<'a> {
+    /// Already a JSON value (a quoted string, normally).
+    Json(&'a str),
+    Plain(&'static str),
+}
+
+/// Keys already written on this line, so inner values win over outer ones.
+struct Seen {
+    keys: [&'static str; MAX_KEYS],
+    len: usize,
+}
+
+impl Seen {
+    fn new() -> Self {
+        Self { keys: [""; MAX_KEYS], len: 0 }
+    }
+
+    /// Records `key`; false when it was written before.
+    fn insert(&mut self, key: &'static str) -> bool {
+        if self.keys[..self.len].contains(&key) {
+            return false;
+        }
+        if self.len < MAX_KEYS {
+            self.keys[self.len] = key;
+            self.len += 1;
+        }
+        true
+    }
+}
+
+/// Visits the line's fields innermost first: the event's own (except the one used as its
+/// name), then each enclosing span's, leaf to root, each key once.
+fn for_each_field<S>(
+    event: &Event<'_>,
+    fields: &Fields,
+    name_key: Option<&'static str>,
+    ctx: &Context<'_, S>,
+    mut visit: impl FnMut(&'static str, &str),
+) where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let mut seen = Seen::new();
+    for (key, value) in fields.iter() {
+        if Some(key) == name_key {
+            continue;
+        }
+        if seen.insert(key) {
+            visit(key, value);
+        }
+    }
+    if let Some(scope) = ctx.event_scope(event) {
+        for span in scope {
+            let extensions = span.extensions();
+            if let Some(SpanFields(span_fields)) = extensions.get::<SpanFields>() {
+                for (key, value) in span_fields.iter() {
+                    if seen.insert(key) {
+                        visit(key, value);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn format_json<S>(
+    out: &mut String,
+    now: SystemTime,
+    event: &Event<'_>,
+    fields: &Fields,
+    ctx: &Context<'_, S>,
+) where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let metadata = event.metadata();
+    let identity = identity::current();
+    out.push_str("{\"timestamp\":\"");
+    write_rfc3339(out, now);
+    out.push_str("\",\"level\":\"");
+    out.push_str(level_name(*metadata.level()));
+    out.push_str("\",\"event\":");
+    let (name_key, name) = event_name(event, fields);
+    match name {
+        EventName::Json(value) => out.push_str(value),
+        EventName::Plain(value) => json::write_str(out, value),
+    }
+    out.push_str(",\"logger\":");
+    json::write_str(out, metadata.target());
+    out.push_str(",\"service\":");
+    json::write_str(out, &identity.service);
+    out.push_str(",\"environment\":");
+    json::write_str(out, &identity.environment);
+    out.push_str(",\"version\":");
+    json::write_str(out, &identity.version);
+    for_each_field(event, fields, name_key, ctx, |key, value| {
+        out.push(',');
+        if RESERVED.contains(&key) {
+            let _ = write!(out, "\"fields.{key}\":");
+        } else {
+            json::write_str(out, key);
+            out.push(':');
+        }
+        out.push_str(value);
+    });
+    out.push_str("}\n");
+}
+
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+fn format_console<S>(
+    out: &mut String,
+    now: SystemTime,
+    event: &Event<'_>,
+    fields: &Fields,
+    ctx: &Context<'_, S>,
+    color: bool,
+) where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let metadata = event.metadata();
+    let paint = |out: &mut String, code: &str| {
+        if color {
+            out.push_str(code);
+        }
+    };
+    paint(out, DIM);
+    write_rfc3339(out, now);
+    paint(out, RESET);
+    out.push(' ');
+    let (level_color, label) = match *metadata.level() {
+        Level::ERROR => ("\x1b[31m", "ERROR"),
+        Level::WARN => ("\x1b[33m", " WARN"),
+        Level::INFO => ("\x1b[32m", " INFO"),
+        Level::DEBUG => ("\x1b[34m", "DEBUG"),
+        Level::TRACE => ("\x1b[35m", "TRACE"),
+    };
+    paint(out, level_color);
+    out.push_str(label);
+    paint(out, RESET);
+    out.push(' ');
+    paint(out, BOLD);
+    let (name_key, name) = event_name(event, fields);
+    match name {
+        // Console lines show the name bare: strip the JSON quotes of a plain string.
+        EventName::Json(value) => out.push_str(
+            value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value),
+        ),
+        EventName::Plain(value) => out.push_str(value),
+    }
+    paint(out, RESET);
+    for_each_field(event, fields, name_key, ctx, |key, value| {
+        out.push(' ');
+        paint(out, DIM);
+        out.push_str(key);
+        out.push('=');
+        paint(out, RESET);
+        out.push_str(value);
+    });
+    out.push(' ');
+    paint(out, DIM);
+    out.push_str(metadata.target());
+    paint(out, RESET);
+    out.push('\n');
+}

@@ -1,0 +1,13 @@
+//! Logging in the OctoLLM schema: [`Config`](crate::Config) / [`init`](crate::init) for a
+//! service, [`LogLayer`] to add the format to a subscriber of your own.
+
+mod config;
+mod env;
+mod fields;
+mod json;
+mod layer;
+mod sink;
+mod timestamp;
+
+pub use config::{Config, Guard};
+pub use layer::LogLayer;

@@ -1,0 +1,181 @@
+//! `event_duration_seconds{event, outcome}` and `events_in_progress{event}`: one entry per event
+//! name, shared by every call site of that event, exported by a collector of our own so that the
+//! per-call path stays on sharded atomics.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::{self, MetricFamily, MetricType};
+
+use super::buckets;
+use super::sharded::{ShardedGauge, ShardedHistogram};
+use crate::observe::site::SiteSpec;
+
+/// The one outcome of a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Ok,
+    Error,
+    Panic,
+    Cancelled,
+}
+
+impl Outcome {
+    pub(crate) const ALL: [Outcome; 4] = [Self::Ok, Self::Error, Self::Panic, Self::Cancelled];
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Error => "error",
+            Self::Panic => "panic",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The series of one event.
+pub(crate) struct EventMetrics {
+    pub(crate) event: &'static str,
+    durations: [ShardedHistogram; 4],
+    pub(crate) in_progress: ShardedGauge,
+}
+
+impl EventMetrics {
+    #[inline]
+    pub(crate) fn observe(&self, outcome: Outcome, elapsed: Duration) {
+        self.durations[outcome as usize].observe(elapsed);
+    }
+}
+
+static TABLE: Mutex<Vec<&'static EventMetrics>> = Mutex::new(Vec::new());
+
+/// The metrics of `spec.event`, created on first use and kept for the life of the process (the
+/// set of events is fixed by the binary, so this is bounded).
+pub(crate) fn resolve(spec: &SiteSpec) -> &'static EventMetrics {
+    let bounds = spec.buckets.unwrap_or(buckets::DEFAULT);
+    let mut table = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(existing) = table.iter().find(|m| m.event == spec.event) {
+        if existing.durations[0].bounds() != bounds {
+            tracing::warn!(
+                target: "octo_instrument",
+                event = "octo.metrics.bucket_conflict",
+                observed_event = spec.event,
+                function = spec.function,
+                "two call sites of one event ask for different buckets; the first one's are used"
+            );
+        }
+        return existing;
+    }
+    let metrics: &'static EventMetrics = Box::leak(Box::new(EventMetrics {
+        event: spec.event,
+        durations: std::array::from_fn(|_| ShardedHistogram::new(bounds)),
+        in_progress: ShardedGauge::new(),
+    }));
+    table.push(metrics);
+    metrics
+}
+
+/// Every event that has series, sorted by name.
+pub(crate) fn events() -> Vec<&'static EventMetrics> {
+    let mut events = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    events.sort_by_key(|m| m.event);
+    events
+}
+
+pub(crate) const DURATION_FAMILY: &str = "event_duration_seconds";
+pub(crate) const IN_PROGRESS_FAMILY: &str = "events_in_progress";
+
+/// Exports the event table to a `prometheus::Registry`.
+pub(crate) struct EventCollector {
+    descs: Vec<Desc>,
+}
+
+impl EventCollector {
+    pub(crate) fn new() -> Self {
+        let desc = |name: &str, help: &str, labels: &[&str]| {
+            Desc::new(
+                name.to_owned(),
+                help.to_owned(),
+                labels.iter().map(|l| (*l).to_owned()).collect(),
+                std::collections::HashMap::new(),
+            )
+            .expect("static metric description is valid")
+        };
+        Self {
+            descs: vec![
+                desc(
+                    DURATION_FAMILY,
+                    "Duration of #[observed] calls, by event and outcome (ok, error, panic, cancelled).",
+                    &["event", "outcome"],
+                ),
+                desc(IN_PROGRESS_FAMILY, "#[observed] calls in progress, by event.", &["event"]),
+            ],
+        }
+    }
+}
+
+fn label(name: &str, value: &str) -> proto::LabelPair {
+    let mut pair = proto::LabelPair::default();
+    pair.set_name(name.to_owned());
+    pair.set_value(value.to_owned());
+    pair
+}
+
+impl Collector for EventCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let events = events();
+        let mut durations = Vec::with_capacity(events.len() * 4);
+        let mut in_progress = Vec::with_capacity(events.len());
+        for metrics in &events {
+            for outcome in Outcome::ALL {
+                let histogram = &metrics.durations[outcome as usize];
+                let snapshot = histogram.snapshot();
+                let mut h = proto::Histogram::default();
+                h.set_sample_count(snapshot.count);
+                h.set_sample_sum(snapshot.sum_seconds);
+                h.set_bucket(
+                    histogram
+                        .bounds()
+                        .iter()
+                        .zip(&snapshot.cumulative)
+                        .map(|(bound, count)| {
+                            let mut bucket = proto::Bucket::default();
+                            bucket.set_upper_bound(*bound);
+                            bucket.set_cumulative_count(*count);
+                            bucket
+                        })
+                        .collect(),
+                );
+                let mut metric = proto::Metric::from_label(vec![
+                    label("event", metrics.event),
+                    label("outcome", outcome.label()),
+                ]);
+                metric.set_histogram(h);
+                durations.push(metric);
+            }
+            let mut gauge = proto::Gauge::default();
+            gauge.set_value(metrics.in_progress.value() as f64);
+            let mut metric = proto::Metric::from_gauge(gauge);
+            metric.set_label(vec![label("event", metrics.event)]);
+            in_progress.push(metric);
+        }
+        vec![
+            family(&self.descs[0], MetricType::HISTOGRAM, durations),
+            family(&self.descs[1], MetricType::GAUGE, in_progress),
+        ]
+    }
+}
+
+fn family(desc: &Desc, kind: MetricType, metrics: Vec<proto::Metric>) -> MetricFamily {
+    let mut family = MetricFamily::default();
+    family.set_name(desc.fq_name.clone());
+    family.set_help(desc.help.clone());
+    family.set_field_type(kind);
+    family.set_metric(metrics);
+    family
+}

@@ -1,0 +1,219 @@
+//! One observed call, from `start` to its single outcome.
+
+use std::any::Any;
+use std::fmt::Display;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tracing::Span;
+use tracing_core::field::Value;
+
+use super::emit::{Line, emit};
+use super::probe::ErrorReport;
+use super::site::CallSite;
+use crate::metrics::events::{EventMetrics, Outcome};
+use crate::metrics::extra::ExtraCall;
+
+/// A call in progress. Records exactly one outcome: `finish` (ok / error), a panic caught while
+/// running the body, or, when dropped unfinished, `cancelled`.
+#[doc(hidden)]
+pub struct ObservedCall {
+    site: &'static CallSite,
+    metrics: &'static EventMetrics,
+    span: Span,
+    start: Instant,
+    done: bool,
+    extra: Option<ExtraCall>,
+}
+
+impl ObservedCall {
+    /// Starts a call: in-progress gauge up, clock started, `<event>.started` logged in `span`.
+    #[inline]
+    pub fn start(site: &'static CallSite, span: Span) -> Self {
+        let metrics = site.metrics();
+        metrics.in_progress.add(1);
+        let call = Self { site, metrics, span, start: Instant::now(), done: false, extra: None };
+        call.log_started();
+        call
+    }
+
+    /// As [`start`](Self::start), for a site with `labels(...)` on its extra families.
+    pub fn start_labelled(
+        site: &'static CallSite,
+        span: Span,
+        label_values: &[&dyn Display],
+    ) -> Self {
+        let mut call = Self::start(site, span);
+        call.extra = site.extra().map(|families| families.start(label_values));
+        call
+    }
+
+    fn log_started(&self) {
+        let spec = &self.site.spec;
+        emit(spec.log, &self.span, &Line { event: spec.started, ..Line::default() });
+    }
+
+    /// Runs a synchronous body inside the span; a panic is recorded, then resumed unchanged.
+    #[inline]
+    pub fn run<R>(&mut self, body: impl FnOnce() -> R) -> R {
+        let entered = self.span.enter();
+        match catch_unwind(AssertUnwindSafe(body)) {
+            Ok(output) => output,
+            Err(payload) => {
+                drop(entered);
+                self.record_panic(&*payload);
+                resume_unwind(payload)
+            }
+        }
+    }
+
+    /// Drives an async body inside the span on every poll; a panic is recorded, then resumed.
+    pub fn run_async<F: Future>(&mut self, body: F) -> RunAsync<'_, F> {
+        RunAsync { call: self, body }
+    }
+
+    /// Records `ok` or `error` (where the probe found an `Err`), with the return value for `ret`.
+    #[inline]
+    pub fn finish(&mut self, failure: Option<ErrorReport<'_>>, ret: Option<&dyn Value>) {
+        let elapsed = self.start.elapsed();
+        self.done = true;
+        let spec = &self.site.spec;
+        let duration_ms = millis(elapsed);
+        match failure {
+            None => {
+                self.record(Outcome::Ok, elapsed);
+                emit(
+                    spec.log,
+                    &self.span,
+                    &Line { event: spec.completed, duration_ms: Some(duration_ms), ret, ..Line::default() },
+                );
+            }
+            Some(report) => {
+                self.record(Outcome::Error, elapsed);
+                crate::metrics::count_error(spec.event, report.error_type);
+                let message = tracing::field::display(&report.message);
+                emit(
+                    spec.error_log,
+                    &self.span,
+                    &Line {
+                        event: spec.failed,
+                        duration_ms: Some(duration_ms),
+                        error: Some(&message),
+                        error_type: Some(report.error_type),
+                        error_code: report.error_code,
+                        ..Line::default()
+                    },
+                );
+            }
+        }
+        self.check_slow(elapsed);
+    }
+
+    fn record_panic(&mut self, payload: &(dyn Any + Send)) {
+        let elapsed = self.start.elapsed();
+        self.done = true;
+        self.record(Outcome::Panic, elapsed);
+        let spec = &self.site.spec;
+        crate::metrics::count_error(spec.event, "panic");
+        let message = panic_message(payload);
+        emit(
+            spec.error_log,
+            &self.span,
+            &Line {
+                event: spec.panicked,
+                duration_ms: Some(millis(elapsed)),
+                panic: Some(message),
+                ..Line::default()
+            },
+        );
+    }
+
+    fn record(&mut self, outcome: Outcome, elapsed: Duration) {
+        self.metrics.observe(outcome, elapsed);
+        self.metrics.in_progress.add(-1);
+        if let Some(extra) = self.extra.take() {
+            extra.finish(elapsed);
+        }
+    }
+
+    fn check_slow(&self, elapsed: Duration) {
+        let spec = &self.site.spec;
+        if let Some(threshold_ms) = spec.slow_ms {
+            if elapsed >= Duration::from_millis(threshold_ms) {
+                emit(
+                    spec.warn_log,
+                    &self.span,
+                    &Line {
+                        event: spec.slow,
+                        duration_ms: Some(millis(elapsed)),
+                        threshold_ms: Some(threshold_ms),
+                        ..Line::default()
+                    },
+                );
+            }
+        }
+    }
+}
+
+impl Drop for ObservedCall {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        // Unfinished and not unwinding through `run`: the future was dropped before it
+        // completed (timeout, `select!`, an aborted task).
+        let elapsed = self.start.elapsed();
+        self.done = true;
+        self.record(Outcome::Cancelled, elapsed);
+        let spec = &self.site.spec;
+        emit(
+            spec.warn_log,
+            &self.span,
+            &Line { event: spec.cancelled, duration_ms: Some(millis(elapsed)), ..Line::default() },
+        );
+    }
+}
+
+fn millis(elapsed: Duration) -> f64 {
+    elapsed.as_secs_f64() * 1000.0
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(message) = payload.downcast_ref::<&'static str>() {
+        message
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message
+    } else {
+        "Box<dyn Any>"
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The async body of an observed call: polled inside the call's span, panics recorded.
+    #[doc(hidden)]
+    pub struct RunAsync<'a, F> {
+        call: &'a mut ObservedCall,
+        #[pin]
+        body: F,
+    }
+}
+
+impl<F: Future> Future for RunAsync<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let entered = this.call.span.enter();
+        match catch_unwind(AssertUnwindSafe(|| this.body.poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => {
+                drop(entered);
+                this.call.record_panic(&*payload);
+                resume_unwind(payload)
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Finding out, at the concrete call site, whether a return value is an error and how to
+//! describe it. Autoref specialisation: the generated code calls `(&Probe(&out)).__octo_error()`
+//! and `(&&&ErrProbe(err)).__octo_describe()`, and method resolution picks the most specific
+//! impl that applies. This is how `io::Result<T>`, `anyhow::Result<T>` and a crate's own
+//! `type Result<T>` are all recognised: the check is on the type, not on how it is spelled.
+
+use std::any::type_name;
+use std::fmt::{self, Debug, Display};
+
+/// Implemented by error types that know their own `error_type` and `error_code` (the standard's
+/// `error_code="LLM_API_ERROR"`). Errors without it are described by their `Display` text and
+/// type name.
+///
+/// ```
+/// use octo_instrument::ObservedError;
+///
+/// #[derive(Debug)]
+/// enum ArmError { LlmApi(String), Timeout }
+///
+/// impl std::fmt::Display for ArmError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         match self {
+///             Self::LlmApi(msg) => write!(f, "LLM API error: {msg}"),
+///             Self::Timeout => f.write_str("timed out"),
+///         }
+///     }
+/// }
+///
+/// impl ObservedError for ArmError {
+///     fn error_code(&self) -> Option<&str> {
+///         Some(match self {
+///             Self::LlmApi(_) => "LLM_API_ERROR",
+///             Self::Timeout => "TIMEOUT",
+///         })
+///     }
+/// }
+///
+/// assert_eq!(ArmError::Timeout.error_code(), Some("TIMEOUT"));
+/// assert_eq!(ArmError::Timeout.error_type(), None);
+/// ```
+pub trait ObservedError: Display {
+    /// The `error_type` label and log field; `None` uses the type's name (`ArmError`).
+    /// Keep it to a small fixed set: it is a metric label.
+    fn error_type(&self) -> Option<&str> {
+        None
+    }
+
+    /// The `error_code` log field, where the error has one.
+    fn error_code(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl ObservedError for std::io::Error {
+    fn error_type(&self) -> Option<&str> {
+        Some("io::Error")
+    }
+}
+
+/// How a failed call is described in its log line and error counter.
+pub struct ErrorReport<'a> {
+    pub(crate) message: Message<'a>,
+    pub(crate) error_type: &'a str,
+    pub(crate) error_code: Option<&'a str>,
+}
+
+pub(crate) enum Message<'a> {
+    Display(&'a dyn Display),
+    Debug(&'a dyn Debug),
+    None,
+}
+
+impl Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Display(d) => Display::fmt(d, f),
+            Self::Debug(d) => Debug::fmt(d, f),
+            Self::None => f.write_str("error"),
+        }
+    }
+}
+
+/// A readable, bounded type name: `ArmError` for `my_crate::errors::ArmError<T>`, and
+/// `anyhow::Error` where the type is just called `Error`.
+pub(crate) fn short_type_name<E: ?Sized>() -> &'static str {
+    let full = type_name::<E>();
+    let path = full.split('<').next().unwrap_or(full);
+    let last = path.rsplit("::").next().unwrap_or(path);
+    if last == "Error" && path.len() > last.len() {
+        // `Error` alone says nothing: keep the path (`anyhow::Error`, `serde_json::error::Error`).
+        return path;
+    }
+    last
+}
+
+/// Holds the return value while its kind is probed.
+pub struct Probe<'a, T: ?Sized>(pub &'a T);
+
+impl<T: ?Sized> Clone for Probe<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: ?Sized> Copy for Probe<'_, T> {}
+
+/// Stands in for the error type of a return value that is not a `Result`.
+pub enum NoError {}
+
+impl Display for NoError {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {}
+    }
+}
+
+impl ObservedError for NoError {}
+
+/// Picked for `Result<T, E>`: the `Err` value, if any.
+pub trait ErrorProbe<'a> {
+    type Error: ?Sized;
+    fn __octo_error(self) -> Option<&'a Self::Error>;
+}
+
+impl<'a, T, E> ErrorProbe<'a> for &Probe<'a, Result<T, E>> {
+    type Error = E;
+    #[inline]
+    fn __octo_error(self) -> Option<&'a E> {
+        self.0.as_ref().err()
+    }
+}
+
+/// Picked for everything else: never an error.
+pub trait NotAResult<'a> {
+    fn __octo_error(self) -> Option<&'a NoError>;
+}
+
+impl<'a, T: ?Sized> NotAResult<'a> for Probe<'a, T> {
+    #[inline]
+    fn __octo_error(self) -> Option<&'a NoError> {
+        None
+    }
+}
+
+/// Holds an error value while the best way to describe it is probed.
+pub struct ErrProbe<'a, E: ?Sized>(pub &'a E);
+
+impl<E: ?Sized> Clone for ErrProbe<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E: ?Sized> Copy for ErrProbe<'_, E> {}
+
+/// First choice: the error describes itself.
+pub trait ObservedErrorProbe<'a> {
+    fn __octo_describe(self) -> ErrorReport<'a>;
+}
+
+impl<'a, E: ObservedError> ObservedErrorProbe<'a> for &&&ErrProbe<'a, E> {
+    fn __octo_describe(self) -> ErrorReport<'a> {
+        let error = self.0;
+        ErrorReport {
+            message: Message::Display(error),
+            error_type: error.error_type().unwrap_or_else(|| short_type_name::<E>()),
+            error_code: error.error_code(),
+        }
+    }
+}
+
+/// Second choice: its `Display` text (`anyhow::Error`, `std::io::Error`, most errors).
+pub trait DisplayProbe<'a> {
+    fn __octo_describe(self) -> ErrorReport<'a>;
+}
+
+impl<'a, E: Display> DisplayProbe<'a> for &&ErrProbe<'a, E> {
+    fn __octo_describe(self) -> ErrorReport<'a> {
+        ErrorReport {
+            message: Message::Display(self.0),
+            error_type: short_type_name::<E>(),
+            error_code: None,
+        }
+    }
+}
+
+/// Third choice: its `Debug` text.
+pub trait DebugProbe<'a> {
+    fn __octo_describe(self) -> ErrorReport<'a>;
+}
+
+impl<'a, E: Debug> DebugProbe<'a> for &ErrProbe<'a, E> {
+    fn __octo_describe(self) -> ErrorReport<'a> {
+        ErrorReport {
+            message: Message::Debug(self.0),
+            error_type: short_type_name::<E>(),
+            error_code: None,
+        }
+    }
+}
+
+/// Last resort: only the type name is known.
+pub trait OpaqueProbe<'a> {
+    fn __octo_describe(self) -> ErrorReport<'a>;
+}
+
+impl<'a, E: ?Sized> OpaqueProbe<'a> for ErrProbe<'a, E> {
+    fn __octo_describe(self) -> ErrorReport<'a> {
+        ErrorReport { message: Message::None, error_type: short_type_name::<E>(), error_code: None }
+    }
+}

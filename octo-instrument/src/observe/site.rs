@@ -1,0 +1,164 @@
+//! The per-call-site static that `#[observed]` emits: names, tracing callsites and, resolved once
+//! on first use, the metric handles. Every call after the first reads them with one atomic load.
+
+use std::sync::OnceLock;
+
+use tracing_core::callsite::DefaultCallsite;
+
+use crate::metrics::events::{self, EventMetrics};
+use crate::metrics::extra::{self, ExtraFamilies};
+
+/// The names of the fields every observed log line may carry, in the order of the tracing field
+/// set built by `call_site!`. `emit.rs` indexes into it.
+#[doc(hidden)]
+pub const LOG_FIELDS: &[&str] = &[
+    "event",
+    "duration_ms",
+    "error",
+    "error_type",
+    "error_code",
+    "panic",
+    "threshold_ms",
+    "return",
+];
+
+/// What the macro knows about one annotated function, all `'static`.
+#[doc(hidden)]
+pub struct SiteSpec {
+    pub event: &'static str,
+    pub started: &'static str,
+    pub completed: &'static str,
+    pub failed: &'static str,
+    pub panicked: &'static str,
+    pub cancelled: &'static str,
+    pub slow: &'static str,
+    pub function: &'static str,
+    pub module_path: &'static str,
+    pub slow_ms: Option<u64>,
+    pub buckets: Option<&'static [f64]>,
+    pub histogram: Option<&'static str>,
+    pub gauge: Option<&'static str>,
+    pub labels: &'static [&'static str],
+    /// Log lines at the attribute's `level` (`started`, `completed`).
+    pub log: &'static DefaultCallsite,
+    /// Error-level lines (`failed`, `panicked`).
+    pub error_log: &'static DefaultCallsite,
+    /// Warning-level lines (`cancelled`, `slow`).
+    pub warn_log: &'static DefaultCallsite,
+}
+
+/// One `#[observed]` function: its spec plus the handles resolved on first use.
+#[doc(hidden)]
+pub struct CallSite {
+    pub(crate) spec: SiteSpec,
+    metrics: OnceLock<&'static EventMetrics>,
+    extra: OnceLock<Option<&'static ExtraFamilies>>,
+}
+
+impl CallSite {
+    pub const fn new(spec: SiteSpec) -> Self {
+        Self { spec, metrics: OnceLock::new(), extra: OnceLock::new() }
+    }
+
+    /// The event's metric handles, shared by every call site of the same event.
+    #[inline]
+    pub(crate) fn metrics(&'static self) -> &'static EventMetrics {
+        self.metrics.get_or_init(|| events::resolve(&self.spec))
+    }
+
+    /// The extra `histogram`/`gauge` families, if the attribute named any.
+    pub(crate) fn extra(&'static self) -> Option<&'static ExtraFamilies> {
+        *self.extra.get_or_init(|| extra::resolve(&self.spec))
+    }
+
+    /// The event name this site observes.
+    pub fn event(&self) -> &'static str {
+        self.spec.event
+    }
+}
+
+/// Registration of a call site in the binary-wide list, so every event is known at start-up.
+#[doc(hidden)]
+pub struct SiteRef(pub &'static CallSite);
+
+inventory::collect!(SiteRef);
+
+/// Every `#[observed]` call site linked into the binary.
+pub(crate) fn all_sites() -> impl Iterator<Item = &'static CallSite> {
+    inventory::iter::<SiteRef>.into_iter().map(|site| site.0)
+}
+
+/// Resolves the metric handles of every call site, so that each event's series exist (at zero)
+/// before its first call. Cheap after the first time: one atomic load per site.
+pub(crate) fn register_all() {
+    for site in all_sites() {
+        site.metrics();
+        site.extra();
+    }
+}
+
+/// Builds the static [`CallSite`] of one `#[observed]` function. Used by generated code only; the
+/// tracing callsites are statics of the user's module so that `LOG_LEVEL` directives naming the
+/// module apply to its observed lines.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __call_site {
+    (
+        event: $event:literal,
+        function: $function:literal,
+        level: $level:ident,
+        slow_ms: $slow_ms:expr,
+        buckets: $buckets:expr,
+        histogram: $histogram:expr,
+        gauge: $gauge:expr,
+        labels: [$($label:literal),* $(,)?] $(,)?
+    ) => {{
+        use $crate::__private::tracing_core as __tc;
+        static __LOG: __tc::callsite::DefaultCallsite =
+            __tc::callsite::DefaultCallsite::new(&__LOG_META);
+        static __LOG_META: __tc::Metadata<'static> =
+            $crate::__call_site!(@meta $event, $level, __LOG);
+        static __ERROR_LOG: __tc::callsite::DefaultCallsite =
+            __tc::callsite::DefaultCallsite::new(&__ERROR_META);
+        static __ERROR_META: __tc::Metadata<'static> =
+            $crate::__call_site!(@meta $event, ERROR, __ERROR_LOG);
+        static __WARN_LOG: __tc::callsite::DefaultCallsite =
+            __tc::callsite::DefaultCallsite::new(&__WARN_META);
+        static __WARN_META: __tc::Metadata<'static> =
+            $crate::__call_site!(@meta $event, WARN, __WARN_LOG);
+        $crate::__private::CallSite::new($crate::__private::SiteSpec {
+            event: $event,
+            started: $crate::__private::concat!($event, ".started"),
+            completed: $crate::__private::concat!($event, ".completed"),
+            failed: $crate::__private::concat!($event, ".failed"),
+            panicked: $crate::__private::concat!($event, ".panicked"),
+            cancelled: $crate::__private::concat!($event, ".cancelled"),
+            slow: $crate::__private::concat!($event, ".slow"),
+            function: $function,
+            module_path: $crate::__private::module_path!(),
+            slow_ms: $slow_ms,
+            buckets: $buckets,
+            histogram: $histogram,
+            gauge: $gauge,
+            labels: &[$($label),*],
+            log: &__LOG,
+            error_log: &__ERROR_LOG,
+            warn_log: &__WARN_LOG,
+        })
+    }};
+    (@meta $event:literal, $level:ident, $callsite:ident) => {
+        __tc::Metadata::new(
+            $event,
+            $crate::__private::module_path!(),
+            __tc::Level::$level,
+            $crate::__private::Some($crate::__private::file!()),
+            $crate::__private::Some($crate::__private::line!()),
+            $crate::__private::Some($crate::__private::module_path!()),
+            __tc::field::FieldSet::new(
+                $crate::__private::LOG_FIELDS,
+                __tc::callsite::Identifier(&$callsite),
+            ),
+            __tc::metadata::Kind::EVENT,
+        )
+    };
+}
