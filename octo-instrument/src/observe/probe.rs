@@ -5,6 +5,8 @@
 //! `type Result<T>` are all recognised: the check is on the type, not on how it is spelled.
 
 use std::any::type_name;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::fmt::{self, Debug, Display};
 
 /// Implemented by error types that know their own `error_type` and `error_code` (the standard's
@@ -80,17 +82,45 @@ impl Display for Message<'_> {
     }
 }
 
-/// A readable, bounded type name: `ArmError` for `my_crate::errors::ArmError<T>`, and
-/// `anyhow::Error` where the type is just called `Error`.
+/// A readable, bounded type name: module paths dropped (`ArmError` for `my_crate::ArmError`,
+/// `(StatusCode, String)` for a tuple), except that a type called just `Error` keeps its crate
+/// (`anyhow::Error`). Computed once per type: it is a metric label value.
 pub(crate) fn short_type_name<E: ?Sized>() -> &'static str {
+    static CACHE: Mutex<BTreeMap<&'static str, &'static str>> = Mutex::new(BTreeMap::new());
     let full = type_name::<E>();
-    let path = full.split('<').next().unwrap_or(full);
-    let last = path.rsplit("::").next().unwrap_or(path);
-    if last == "Error" && path.len() > last.len() {
-        // `Error` alone says nothing: keep the path (`anyhow::Error`, `serde_json::error::Error`).
-        return path;
+    let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    cache.entry(full).or_insert_with(|| Box::leak(shorten(full).into_boxed_str()))
+}
+
+fn shorten(full: &str) -> String {
+    if let Some(path) = full.strip_suffix("::Error") {
+        if !path.contains(['<', '(', '[', ' ']) {
+            let krate = path.split("::").next().unwrap_or(path);
+            return if krate == "std" || krate == "core" {
+                // `std::io::error::Error` → `io::Error`.
+                format!("{}::Error", path.split("::").nth(1).unwrap_or(krate))
+            } else {
+                format!("{krate}::Error")
+            };
+        }
     }
-    last
+    let mut out = String::with_capacity(full.len());
+    let mut segment = String::new();
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() || c == '_' {
+            segment.push(c);
+        } else if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            segment.clear();
+        } else {
+            out.push_str(&segment);
+            segment.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(&segment);
+    out
 }
 
 /// Holds the return value while its kind is probed.
@@ -204,5 +234,20 @@ pub trait OpaqueProbe<'a> {
 impl<'a, E: ?Sized> OpaqueProbe<'a> for ErrProbe<'a, E> {
     fn __octo_describe(self) -> ErrorReport<'a> {
         ErrorReport { message: Message::None, error_type: short_type_name::<E>(), error_code: None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn short_names() {
+        assert_eq!(shorten("my_crate::errors::ArmError"), "ArmError");
+        assert_eq!(shorten("(http::status::StatusCode, alloc::string::String)"), "(StatusCode, String)");
+        assert_eq!(shorten("anyhow::Error"), "anyhow::Error");
+        assert_eq!(shorten("serde_json::error::Error"), "serde_json::Error");
+        assert_eq!(shorten("std::io::error::Error"), "io::Error");
+        assert_eq!(shorten("my::Wrapper<my::Inner>"), "Wrapper<Inner>");
     }
 }
