@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the tests use from outside Rust (Debian's prometheus for promtool, Python's
+# prometheus_client for its exposition parser), then runs every test of the workspace, doctests
+# included. Safe to run again: installed tools are found and skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v promtool >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  fi
+fi
+if ! python3 -c 'import prometheus_client' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check 'prometheus_client>=0.26,<0.27'
+fi
+
+cargo test --workspace --all-features
