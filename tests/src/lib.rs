@@ -160,3 +160,17 @@ pub fn in_progress(event: &str) -> f64 {
 pub fn errors(event: &str, error_type: &str) -> f64 {
     metric("errors_total", &[("component", event), ("error_type", error_type)]).unwrap_or(0.0)
 }
+
+/// Whether an outside tool may be missing: outside CI a test that needs one skips with a loud
+/// message; under CI (`CI=true`) a missing tool is a failure.
+pub fn require_tool(available: bool, what: &str) -> bool {
+    if available {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").map_or(true, |ci| ci != "true"),
+        "{what} is required under CI; .ci/run installs it"
+    );
+    eprintln!("\n!!! SKIPPED: {what} is not installed; run scripts/test.sh to install it !!!\n");
+    false
+}

@@ -69,6 +69,11 @@ static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
     for signal in ["logs", "spans"] {
         dropped.with_label_values(&[signal]);
     }
+    // Before `init()` the identity is the fallback one; `init()` replaces the series.
+    let identity = crate::identity::current();
+    build_info
+        .with_label_values(&[&identity.service, &identity.version, &identity.environment])
+        .set(1);
     Families { registry, errors, dropped, build_info }
 });
 
