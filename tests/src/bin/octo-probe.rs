@@ -1,0 +1,43 @@
+//! A service in miniature for the tests that need a process of their own: `init()` is global,
+//! and its environment variables, stdout and exit code are what a deployment sees.
+//!
+//! `octo-probe lines N` | `octo-probe double-init` | `octo-probe stall N`
+
+use octo_instrument::observed;
+
+#[observed(event = "probe.work", fields(n = n))]
+fn work(n: u64) -> Result<u64, String> {
+    if n % 2 == 1 { Err(format!("odd {n}")) } else { Ok(n) }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mode = args.first().map_or("lines", String::as_str);
+    let n: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(2);
+    let guard = match octo_instrument::Config::new().version("9.9.9").init() {
+        Ok(guard) => guard,
+        Err(err) => {
+            eprintln!("{err}");
+            std::process::exit(2);
+        }
+    };
+    match mode {
+        "double-init" => match octo_instrument::init() {
+            Ok(_) => eprintln!("second init succeeded"),
+            Err(err) => eprintln!("{err}"),
+        },
+        "stall" => {
+            for i in 0..n {
+                let _ = work(i * 2);
+            }
+            eprint!("{}", octo_instrument::metrics::render());
+        }
+        _ => {
+            tracing::info!(target: "some_other_crate", answer = 42, "plain tracing event");
+            for i in 0..n {
+                let _ = work(i);
+            }
+        }
+    }
+    drop(guard);
+}
