@@ -56,7 +56,11 @@ async fn process_task(task: &Task, work_ms: u64) -> Result<String, ArmError> {
 
 #[observed(event = "task.validation")]
 fn validate(task: &Task) -> u8 {
-    assert!(task.priority <= 10, "priority {} out of range", task.priority);
+    assert!(
+        task.priority <= 10,
+        "priority {} out of range",
+        task.priority
+    );
     task.priority
 }
 
@@ -68,13 +72,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init()?;
     let metrics = octo_instrument::metrics::serve("127.0.0.1:0")?;
 
-    let task = |id: &str, priority| Task { id: id.to_owned(), priority };
+    let task = |id: &str, priority| Task {
+        id: id.to_owned(),
+        priority,
+    };
     // ok, slow, error
     process_task(&task("task-1", 5), 1).await?;
     process_task(&task("task-2", 3), 50).await?;
     let _ = process_task(&task("task-3-bad", 5), 1).await;
     // cancelled: the timeout drops the future
-    let _ = tokio::time::timeout(Duration::from_millis(5), process_task(&task("task-4", 1), 1_000)).await;
+    let _ = tokio::time::timeout(
+        Duration::from_millis(5),
+        process_task(&task("task-4", 1), 1_000),
+    )
+    .await;
     // ok, then a panic that is caught here and still observed
     validate(&task("task-5", 7));
     std::panic::set_hook(Box::new(|_| {}));
@@ -83,14 +94,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Let the JSON lines reach stdout before the metrics text.
     guard.flush(Duration::from_secs(5));
-    println!("\n---- GET /metrics (served on {}) ----", metrics.local_addr());
+    println!(
+        "\n---- GET /metrics (served on {}) ----",
+        metrics.local_addr()
+    );
     let mut stream = std::net::TcpStream::connect(metrics.local_addr())?;
     stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: demo\r\n\r\n")?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
     for line in body.lines().filter(|line| {
-        !line.contains("_bucket{") && (line.contains("task") || line.starts_with("errors_total") || line.starts_with("octo_"))
+        !line.contains("_bucket{")
+            && (line.contains("task")
+                || line.starts_with("errors_total")
+                || line.starts_with("octo_"))
     }) {
         println!("{line}");
     }

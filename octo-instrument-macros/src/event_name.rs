@@ -10,8 +10,14 @@ use syn::LitStr;
 pub(crate) const MAX_LEN: usize = 128;
 
 /// Last segments that `#[observed]` appends itself, so an event may not end in one.
-pub(crate) const OUTCOME_SUFFIXES: &[&str] =
-    &["started", "completed", "failed", "panicked", "cancelled", "slow"];
+pub(crate) const OUTCOME_SUFFIXES: &[&str] = &[
+    "started",
+    "completed",
+    "failed",
+    "panicked",
+    "cancelled",
+    "slow",
+];
 
 /// Checks `name` against the grammar; the error is a complete sentence for the user.
 pub(crate) fn check(name: &str) -> Result<(), String> {
@@ -62,12 +68,11 @@ fn is_segment(segment: &str) -> bool {
 pub(crate) fn segment_span(lit: &LitStr, range: std::ops::Range<usize>) -> Span {
     // +1 skips the opening quote; only plain literals without escapes map byte-for-byte.
     let raw = lit.token().to_string();
-    if raw.starts_with('"') && !raw.contains('\\') {
-        if let Some(span) = lit.token().subspan(range.start + 1..range.end + 1) {
-            return span;
-        }
-    }
-    lit.span()
+    let plain = raw.starts_with('"') && !raw.contains('\\');
+    plain
+        .then(|| lit.token().subspan(range.start + 1..range.end + 1))
+        .flatten()
+        .unwrap_or_else(|| lit.span())
 }
 
 /// Checks a literal, spanning the error on the offending segment where possible.

@@ -37,15 +37,27 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn invalid(variable: &'static str, value: &str, expected: impl Into<String>) -> Self {
-        Self::InvalidVariable { variable, value: value.to_owned(), expected: expected.into() }
+    pub(crate) fn invalid(
+        variable: &'static str,
+        value: &str,
+        expected: impl Into<String>,
+    ) -> Self {
+        Self::InvalidVariable {
+            variable,
+            value: value.to_owned(),
+            expected: expected.into(),
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidVariable { variable, value, expected } => {
+            Self::InvalidVariable {
+                variable,
+                value,
+                expected,
+            } => {
                 write!(f, "invalid {variable}={value:?}: expected {expected}")
             }
             Self::AlreadyInitialized => {

@@ -11,13 +11,25 @@
 /// ```
 pub fn validate(name: &str) -> Result<(), String> {
     const MAX_LEN: usize = 128;
-    const SUFFIXES: &[&str] = &["started", "completed", "failed", "panicked", "cancelled", "slow"];
+    const SUFFIXES: &[&str] = &[
+        "started",
+        "completed",
+        "failed",
+        "panicked",
+        "cancelled",
+        "slow",
+    ];
     if name.len() > MAX_LEN {
-        return Err(format!("event name is {} bytes long; the limit is {MAX_LEN}", name.len()));
+        return Err(format!(
+            "event name is {} bytes long; the limit is {MAX_LEN}",
+            name.len()
+        ));
     }
     let segments: Vec<&str> = name.split('.').collect();
     if segments.len() < 2 {
-        return Err(format!("event name {name:?} needs at least two `.`-separated segments"));
+        return Err(format!(
+            "event name {name:?} needs at least two `.`-separated segments"
+        ));
     }
     for segment in &segments {
         if segment.is_empty() {
@@ -34,7 +46,9 @@ pub fn validate(name: &str) -> Result<(), String> {
     }
     let last = segments[segments.len() - 1];
     if SUFFIXES.contains(&last) {
-        return Err(format!("event name {name:?} ends in `{last}`, an outcome suffix"));
+        return Err(format!(
+            "event name {name:?} ends in `{last}`, an outcome suffix"
+        ));
     }
     Ok(())
 }
@@ -49,7 +63,10 @@ mod tests {
             match (super::validate(name), expected) {
                 (Ok(()), None) => {}
                 (Err(message), Some(fragment)) => {
-                    assert!(message.contains(fragment), "{name:?}: {message:?} lacks {fragment:?}");
+                    assert!(
+                        message.contains(fragment),
+                        "{name:?}: {message:?} lacks {fragment:?}"
+                    );
                 }
                 (got, want) => panic!("{name:?}: got {got:?}, want {want:?}"),
             }

@@ -1,8 +1,8 @@
 #![doc = include_str!("../../README.md")]
 #![warn(missing_docs)]
 
-pub mod event;
 mod error;
+pub mod event;
 mod identity;
 pub mod logging;
 pub mod metrics;

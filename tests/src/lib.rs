@@ -97,9 +97,15 @@ pub fn parse_samples(text: &str) -> Vec<Sample> {
             let value = match value {
                 "+Inf" => f64::INFINITY,
                 "-Inf" => f64::NEG_INFINITY,
-                other => other.parse().unwrap_or_else(|_| panic!("bad value in {line}")),
+                other => other
+                    .parse()
+                    .unwrap_or_else(|_| panic!("bad value in {line}")),
             };
-            Sample { name: name.to_owned(), labels, value }
+            Sample {
+                name: name.to_owned(),
+                labels,
+                value,
+            }
         })
         .collect()
 }
@@ -147,8 +153,11 @@ pub fn metric(name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 
 /// `event_duration_seconds_count{event, outcome}`, 0 when absent.
 pub fn count(event: &str, outcome: &str) -> f64 {
-    metric("event_duration_seconds_count", &[("event", event), ("outcome", outcome)])
-        .unwrap_or(0.0)
+    metric(
+        "event_duration_seconds_count",
+        &[("event", event), ("outcome", outcome)],
+    )
+    .unwrap_or(0.0)
 }
 
 /// `events_in_progress{event}`.
@@ -158,7 +167,11 @@ pub fn in_progress(event: &str) -> f64 {
 
 /// `errors_total{component=event, error_type}`, 0 when absent.
 pub fn errors(event: &str, error_type: &str) -> f64 {
-    metric("errors_total", &[("component", event), ("error_type", error_type)]).unwrap_or(0.0)
+    metric(
+        "errors_total",
+        &[("component", event), ("error_type", error_type)],
+    )
+    .unwrap_or(0.0)
 }
 
 /// Whether an outside tool may be missing: outside CI a test that needs one skips with a loud

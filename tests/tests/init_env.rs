@@ -1,5 +1,8 @@
 //! `init()` as a deployment sees it: a real process, its environment, its stdout and exit code.
 
+// Counters are whole numbers read back from the exposition: exact comparison is intended.
+#![allow(clippy::float_cmp)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
@@ -9,7 +12,15 @@ use serde_json::Value;
 fn probe(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_octo-probe"));
     command.args(args);
-    for var in ["LOG_LEVEL", "JSON_LOGS", "SERVICE_NAME", "ENVIRONMENT", "APP_VERSION", "LOG_DIR", "NO_COLOR"] {
+    for var in [
+        "LOG_LEVEL",
+        "JSON_LOGS",
+        "SERVICE_NAME",
+        "ENVIRONMENT",
+        "APP_VERSION",
+        "LOG_DIR",
+        "NO_COLOR",
+    ] {
         command.env_remove(var);
     }
     command.envs(env.iter().copied());
@@ -27,19 +38,32 @@ fn json_lines(text: &[u8]) -> Vec<Value> {
 fn defaults_are_json_lines_with_the_identity_from_the_environment() {
     let output = probe(
         &["lines", "2"],
-        &[("SERVICE_NAME", "octollm-orchestrator"), ("ENVIRONMENT", "production"), ("APP_VERSION", "1.4.0")],
+        &[
+            ("SERVICE_NAME", "octollm-orchestrator"),
+            ("ENVIRONMENT", "production"),
+            ("APP_VERSION", "1.4.0"),
+        ],
     );
     assert!(output.status.success(), "{output:?}");
     let lines = json_lines(&output.stdout);
     let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
     assert_eq!(
         events,
-        ["plain tracing event", "probe.work.started", "probe.work.completed", "probe.work.started", "probe.work.failed"]
+        [
+            "plain tracing event",
+            "probe.work.started",
+            "probe.work.completed",
+            "probe.work.started",
+            "probe.work.failed"
+        ]
     );
     for line in &lines {
         assert_eq!(line["service"], "octollm-orchestrator");
         assert_eq!(line["environment"], "production");
-        assert_eq!(line["version"], "1.4.0", "the variable wins over the builder's 9.9.9");
+        assert_eq!(
+            line["version"], "1.4.0",
+            "the variable wins over the builder's 9.9.9"
+        );
     }
     // Other crates' plain tracing events come out in the same shape.
     assert_eq!(lines[0]["logger"], "some_other_crate");
@@ -61,10 +85,26 @@ fn builder_values_and_binary_name_are_the_fallbacks() {
 #[test]
 fn bad_values_are_errors_naming_the_variable() {
     for (var, value, expected) in [
-        ("JSON_LOGS", "maybe", r#"invalid JSON_LOGS="maybe": expected one of true, false"#),
-        ("LOG_LEVEL", "loud", r#"invalid LOG_LEVEL="loud": expected a level (trace, debug, info"#),
-        ("LOG_LEVEL", "my_crate=loud", r#"invalid LOG_LEVEL="my_crate=loud""#),
-        ("SERVICE_NAME", "two words", r#"invalid SERVICE_NAME="two words""#),
+        (
+            "JSON_LOGS",
+            "maybe",
+            r#"invalid JSON_LOGS="maybe": expected one of true, false"#,
+        ),
+        (
+            "LOG_LEVEL",
+            "loud",
+            r#"invalid LOG_LEVEL="loud": expected a level (trace, debug, info"#,
+        ),
+        (
+            "LOG_LEVEL",
+            "my_crate=loud",
+            r#"invalid LOG_LEVEL="my_crate=loud""#,
+        ),
+        (
+            "SERVICE_NAME",
+            "two words",
+            r#"invalid SERVICE_NAME="two words""#,
+        ),
     ] {
         let output = probe(&["lines"], &[(var, value)]);
         assert_eq!(output.status.code(), Some(2), "{var}={value}");
@@ -83,7 +123,11 @@ fn log_level_filters_and_accepts_directives() {
 
     let output = probe(&["lines", "2"], &[("LOG_LEVEL", "error,octo_probe=debug")]);
     let events = json_lines(&output.stdout);
-    assert_eq!(events.len(), 4, "the module directive lets probe.work through, not the other crate");
+    assert_eq!(
+        events.len(),
+        4,
+        "the module directive lets probe.work through, not the other crate"
+    );
 }
 
 #[test]
@@ -92,26 +136,55 @@ fn json_logs_false_is_a_readable_console_format() {
     let text = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 5, "{text}");
-    assert!(lines[1].contains(" INFO probe.work.started n=0 octo_probe"), "{text}");
-    assert!(lines[4].contains("ERROR probe.work.failed duration_ms="), "{text}");
+    assert!(
+        lines[1].contains(" INFO probe.work.started n=0 octo_probe"),
+        "{text}"
+    );
+    assert!(
+        lines[4].contains("ERROR probe.work.failed duration_ms="),
+        "{text}"
+    );
     assert!(lines[4].contains(r#"error="odd 1""#), "{text}");
-    assert!(!text.contains('\x1b'), "no colour codes when stdout is not a terminal");
+    assert!(
+        !text.contains('\x1b'),
+        "no colour codes when stdout is not a terminal"
+    );
     assert!(!text.starts_with('{'));
 }
 
 #[test]
 fn log_dir_writes_daily_json_files() {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("logs-{}", std::process::id()));
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("logs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let output = probe(&["lines", "2"], &[("LOG_DIR", dir.to_str().unwrap()), ("SERVICE_NAME", "arm-coder")]);
+    let output = probe(
+        &["lines", "2"],
+        &[
+            ("LOG_DIR", dir.to_str().unwrap()),
+            ("SERVICE_NAME", "arm-coder"),
+        ],
+    );
     assert!(output.status.success());
-    let files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let name = files[0].file_name().unwrap().to_str().unwrap().to_owned();
-    assert!(name.starts_with("arm-coder.") && name.ends_with(".log"), "{name}");
+    assert!(
+        name.starts_with("arm-coder.")
+            && std::path::Path::new(&name)
+                .extension()
+                .is_some_and(|e| e == "log"),
+        "{name}"
+    );
     let lines = json_lines(&std::fs::read(&files[0]).unwrap());
     assert_eq!(lines.len(), 5);
-    assert_eq!(lines, json_lines(&output.stdout), "the file holds the same lines as stdout");
+    assert_eq!(
+        lines,
+        json_lines(&output.stdout),
+        "the file holds the same lines as stdout"
+    );
 }
 
 #[test]
@@ -148,9 +221,13 @@ fn a_stalled_log_sink_never_blocks_calls_and_drops_are_counted() {
             .find(|s| s.name == name && s.labels.get(key).map(String::as_str) == Some(want))
             .map(|s| s.value)
     };
-    assert_eq!(value("event_duration_seconds_count", "outcome", "ok"), Some(CALLS as f64), "every call counted");
+    assert_eq!(
+        value("event_duration_seconds_count", "outcome", "ok"),
+        Some(CALLS as f64),
+        "every call counted"
+    );
     let dropped = value("octo_telemetry_dropped_total", "signal", "logs").unwrap();
     assert!(dropped > 0.0, "lines were dropped and counted");
-    let written = written.iter().filter(|b| **b == b'\n').count() as f64;
+    let written = String::from_utf8_lossy(&written).lines().count() as f64;
     assert!(written + dropped <= 2.0 * CALLS as f64);
 }

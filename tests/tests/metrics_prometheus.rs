@@ -2,6 +2,9 @@
 //! `service` label everywhere, and output that Prometheus' own `promtool` and the Python
 //! `prometheus_client` parser accept.
 
+// Counters are whole numbers read back from the exposition: exact comparison is intended.
+#![allow(clippy::float_cmp)]
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -13,7 +16,11 @@ fn never_called() {}
 
 #[observed(event = "metrics.called", fields(kind = "x"))]
 fn called(fail: bool) -> Result<(), String> {
-    if fail { Err("bad \"input\"\n".to_owned()) } else { Ok(()) }
+    if fail {
+        Err("bad \"input\"\n".to_owned())
+    } else {
+        Ok(())
+    }
 }
 
 #[test]
@@ -22,14 +29,24 @@ fn series_exist_at_zero_before_the_first_call() {
     let _ = never_called;
     for outcome in ["ok", "error", "panic", "cancelled"] {
         let labels = [("event", "metrics.never_called"), ("outcome", outcome)];
-        assert_eq!(metric("event_duration_seconds_count", &labels), Some(0.0), "{outcome}");
+        assert_eq!(
+            metric("event_duration_seconds_count", &labels),
+            Some(0.0),
+            "{outcome}"
+        );
         assert_eq!(metric("event_duration_seconds_sum", &labels), Some(0.0));
         let mut bucket = labels.to_vec();
         bucket.push(("le", "+Inf"));
         assert_eq!(metric("event_duration_seconds_bucket", &bucket), Some(0.0));
     }
-    assert_eq!(metric("events_in_progress", &[("event", "metrics.never_called")]), Some(0.0));
-    assert_eq!(metric("octo_telemetry_dropped_total", &[("signal", "logs")]), Some(0.0));
+    assert_eq!(
+        metric("events_in_progress", &[("event", "metrics.never_called")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric("octo_telemetry_dropped_total", &[("signal", "logs")]),
+        Some(0.0)
+    );
 }
 
 #[test]
@@ -54,7 +71,10 @@ fn exposition_with_every_outcome() -> String {
 #[test]
 fn promtool_accepts_the_exposition() {
     let text = exposition_with_every_outcome();
-    if !require_tool(Command::new("promtool").arg("--version").output().is_ok(), "promtool") {
+    if !require_tool(
+        Command::new("promtool").arg("--version").output().is_ok(),
+        "promtool",
+    ) {
         return;
     }
     let mut child = Command::new("promtool")
@@ -64,7 +84,12 @@ fn promtool_accepts_the_exposition() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -73,6 +98,19 @@ fn promtool_accepts_the_exposition() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Reads the exposition with the Python client's parser, as a second implementation would.
+const SCRIPT: &str = r#"
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = {}
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        if s.name == "event_duration_seconds_count" and s.labels.get("event") == "metrics.called":
+            out[s.labels["outcome"]] = s.value
+    out.setdefault("_types", {})[family.name] = family.type
+print(json.dumps(out))
+"#;
 
 #[test]
 fn prometheus_client_parses_the_exposition() {
@@ -84,17 +122,6 @@ fn prometheus_client_parses_the_exposition() {
     if !require_tool(has_python, "python3 with prometheus_client") {
         return;
     }
-    const SCRIPT: &str = r#"
-import json, sys
-from prometheus_client.parser import text_string_to_metric_families
-out = {}
-for family in text_string_to_metric_families(sys.stdin.read()):
-    for s in family.samples:
-        if s.name == "event_duration_seconds_count" and s.labels.get("event") == "metrics.called":
-            out[s.labels["outcome"]] = s.value
-    out.setdefault("_types", {})[family.name] = family.type
-print(json.dumps(out))
-"#;
     let mut child = Command::new("python3")
         .args(["-c", SCRIPT])
         .stdin(Stdio::piped())
@@ -102,9 +129,18 @@ print(json.dumps(out))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let parsed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(parsed["ok"].as_f64().unwrap() >= 1.0);
     assert!(parsed["error"].as_f64().unwrap() >= 1.0);

@@ -1,6 +1,9 @@
 //! `#[observed]` on async functions and future-returning functions: ok, error, panic and every
 //! way a future can be cancelled.
 
+// Counters are whole numbers read back from the exposition: exact comparison is intended.
+#![allow(clippy::float_cmp)]
+
 use std::future::Future;
 use std::time::Duration;
 
@@ -19,7 +22,10 @@ fn async_ok_logs_inside_the_span_across_awaits() {
     let (lines, value) = capture_async(double(21));
     assert_eq!(value, 42);
     let names: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
-    assert_eq!(names, ["async.ok.started", "async.inner", "async.ok.completed"]);
+    assert_eq!(
+        names,
+        ["async.ok.started", "async.inner", "async.ok.completed"]
+    );
     assert!(lines.iter().all(|l| l["n"] == 21));
     assert_eq!(count("async.ok", "ok"), 1.0);
     assert_eq!(in_progress("async.ok"), 0.0);
@@ -28,7 +34,10 @@ fn async_ok_logs_inside_the_span_across_awaits() {
 #[observed(event = "async.fail")]
 async fn fail() -> std::io::Result<()> {
     tokio::task::yield_now().await;
-    Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such task"))
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        "no such task",
+    ))
 }
 
 #[test]
@@ -69,7 +78,11 @@ async fn sleepy(ms: u64) -> u64 {
 #[test]
 fn timeout_select_and_abort_are_cancelled() {
     let (lines, ()) = capture_async(async {
-        assert!(tokio::time::timeout(Duration::from_millis(5), sleepy(10_000)).await.is_err());
+        assert!(
+            tokio::time::timeout(Duration::from_millis(5), sleepy(10_000))
+                .await
+                .is_err()
+        );
         tokio::select! {
             _ = sleepy(10_000) => unreachable!(),
             () = tokio::time::sleep(Duration::from_millis(5)) => {}
@@ -79,9 +92,16 @@ fn timeout_select_and_abort_are_cancelled() {
         task.abort();
         assert!(task.await.unwrap_err().is_cancelled());
     });
-    let cancelled: Vec<_> = lines.iter().filter(|l| l["event"] == "async.sleepy.cancelled").collect();
+    let cancelled: Vec<_> = lines
+        .iter()
+        .filter(|l| l["event"] == "async.sleepy.cancelled")
+        .collect();
     assert_eq!(cancelled.len(), 3);
-    assert!(cancelled.iter().all(|l| l["level"] == "warning" && l["duration_ms"].as_f64().unwrap() >= 4.0));
+    assert!(
+        cancelled
+            .iter()
+            .all(|l| l["level"] == "warning" && l["duration_ms"].as_f64().unwrap() >= 4.0)
+    );
     assert_eq!(count("async.sleepy", "cancelled"), 3.0);
     assert_eq!(count("async.sleepy", "ok"), 0.0);
     assert_eq!(in_progress("async.sleepy"), 0.0);
@@ -118,7 +138,13 @@ async fn fib(n: u32) -> u64 {
 fn recursive_async_functions_nest_their_spans() {
     let (lines, value) = capture_async(fib(4));
     assert_eq!(value, 3);
-    assert_eq!(lines.iter().filter(|l| l["event"] == "async.fib.completed").count(), 9);
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["event"] == "async.fib.completed")
+            .count(),
+        9
+    );
     assert_eq!(count("async.fib", "ok"), 9.0);
 }
 
@@ -126,13 +152,18 @@ fn recursive_async_functions_nest_their_spans() {
 fn returns_future(n: u8) -> impl Future<Output = Result<u8, String>> + Send {
     async move {
         tokio::task::yield_now().await;
-        if n == 0 { Err("zero".to_owned()) } else { Ok(n) }
+        if n == 0 {
+            Err("zero".to_owned())
+        } else {
+            Ok(n)
+        }
     }
 }
 
 #[test]
 fn the_returned_future_is_what_is_observed() {
-    let (lines, results) = capture_async(async { (returns_future(1).await, returns_future(0).await) });
+    let (lines, results) =
+        capture_async(async { (returns_future(1).await, returns_future(0).await) });
     assert_eq!(results, (Ok(1), Err("zero".to_owned())));
     one(&lines, "async.impl_future.completed");
     assert_eq!(one(&lines, "async.impl_future.failed")["error"], "zero");
@@ -176,7 +207,10 @@ impl Arm for Reviewer {
 fn async_trait_methods_are_observed_through_the_boxed_future() {
     let (lines, results) = capture_async(async {
         let arm: &dyn Arm = &Coder;
-        (arm.handle("fix").await.unwrap(), arm.handle("").await.unwrap_err().to_string())
+        (
+            arm.handle("fix").await.unwrap(),
+            arm.handle("").await.unwrap_err().to_string(),
+        )
     });
     assert_eq!(results, ("FIX".to_owned(), "empty task".to_owned()));
     assert_eq!(one(&lines, "async.trait_method.completed")["task"], "fix");

@@ -1,5 +1,8 @@
 //! Every function shape `#[observed]` supports, each called and checked for its one `ok` count.
 
+// Counters are whole numbers read back from the exposition: exact comparison is intended.
+#![allow(clippy::float_cmp)]
+
 use std::fmt::Display;
 use std::pin::Pin;
 
@@ -74,7 +77,11 @@ where
 
 #[observed(event = "shape.impl_trait")]
 fn evens(values: impl IntoIterator<Item = u32>) -> impl Iterator<Item = u32> {
-    values.into_iter().filter(|v| v % 2 == 0).collect::<Vec<_>>().into_iter()
+    values
+        .into_iter()
+        .filter(|v| v % 2 == 0)
+        .collect::<Vec<_>>()
+        .into_iter()
 }
 
 #[observed(event = "shape.collect")]
@@ -120,14 +127,27 @@ fn listed() {}
 #[test]
 fn every_receiver_kind() {
     let (lines, ()) = capture(|| {
-        let mut counter = Counter { value: 1, name: "c".into() };
+        let mut counter = Counter {
+            value: 1,
+            name: "c".into(),
+        };
         assert_eq!(counter.get(), 1);
         *counter.bump() += 10;
         assert_eq!(counter.get(), 12);
         assert_eq!(counter.name(), "c");
-        let mut pinned = Counter { value: 3, ..Counter::default() };
+        let mut pinned = Counter {
+            value: 3,
+            ..Counter::default()
+        };
         assert_eq!(Pin::new(&mut pinned).pinned(), 3);
-        assert_eq!(Box::new(Counter { value: 4, ..Counter::default() }).boxed(), 4);
+        assert_eq!(
+            Box::new(Counter {
+                value: 4,
+                ..Counter::default()
+            })
+            .boxed(),
+            4
+        );
         assert_eq!(counter.describe("v="), "v=12");
         let counter = counter.reset();
         assert_eq!(counter.into_value(), 0);
@@ -181,8 +201,14 @@ fn extra_families_and_buckets() {
         listed();
     });
     let labels = |p| [("arm", "coder"), ("priority", p)];
-    assert_eq!(metric("shape_task_duration_seconds_count", &labels("5")), Some(2.0));
-    assert_eq!(metric("shape_task_duration_seconds_count", &labels("1")), Some(1.0));
+    assert_eq!(
+        metric("shape_task_duration_seconds_count", &labels("5")),
+        Some(2.0)
+    );
+    assert_eq!(
+        metric("shape_task_duration_seconds_count", &labels("1")),
+        Some(1.0)
+    );
     assert_eq!(metric("shape_tasks_in_progress", &labels("5")), Some(0.0));
     // The task preset's buckets on both the event's histogram and the extra family.
     let le = |family, extra: &[(&str, &str)]| {
@@ -190,16 +216,34 @@ fn extra_families_and_buckets() {
         labels.extend_from_slice(extra);
         metric(family, &labels)
     };
-    assert_eq!(le("shape_task_duration_seconds_bucket", &labels("5")), Some(2.0));
-    assert_eq!(le("event_duration_seconds_bucket", &[("event", "shape.task"), ("outcome", "ok")]), Some(3.0));
     assert_eq!(
-        metric("event_duration_seconds_bucket", &[("event", "shape.list_buckets"), ("outcome", "ok"), ("le", "2.5")]),
+        le("shape_task_duration_seconds_bucket", &labels("5")),
+        Some(2.0)
+    );
+    assert_eq!(
+        le(
+            "event_duration_seconds_bucket",
+            &[("event", "shape.task"), ("outcome", "ok")]
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        metric(
+            "event_duration_seconds_bucket",
+            &[
+                ("event", "shape.list_buckets"),
+                ("outcome", "ok"),
+                ("le", "2.5")
+            ]
+        ),
         Some(1.0)
     );
 }
 
 #[observed(event = "shape.axum_handler", fields(id = id))]
-async fn get_task(axum::extract::Path(id): axum::extract::Path<u32>) -> Result<String, (axum::http::StatusCode, String)> {
+async fn get_task(
+    axum::extract::Path(id): axum::extract::Path<u32>,
+) -> Result<String, (axum::http::StatusCode, String)> {
     if id == 0 {
         return Err((axum::http::StatusCode::NOT_FOUND, "no task 0".to_owned()));
     }
@@ -219,7 +263,10 @@ fn axum_handler() {
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
             let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
             stream
-                .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+                .write_all(
+                    format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        .as_bytes(),
+                )
                 .await
                 .unwrap();
             let mut response = String::new();
@@ -228,10 +275,16 @@ fn axum_handler() {
         };
         (fetch("/tasks/7").await, fetch("/tasks/0").await)
     });
-    assert!(ok.starts_with("HTTP/1.1 200") && ok.ends_with("task 7"), "{ok}");
+    assert!(
+        ok.starts_with("HTTP/1.1 200") && ok.ends_with("task 7"),
+        "{ok}"
+    );
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
     assert_eq!(one(&lines, "shape.axum_handler.completed")["id"], 7);
-    assert_eq!(one(&lines, "shape.axum_handler.failed")["error_type"], "(StatusCode, String)");
+    assert_eq!(
+        one(&lines, "shape.axum_handler.failed")["error_type"],
+        "(StatusCode, String)"
+    );
     assert_eq!(count("shape.axum_handler", "ok"), 1.0);
     assert_eq!(count("shape.axum_handler", "error"), 1.0);
 }

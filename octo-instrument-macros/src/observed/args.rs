@@ -225,12 +225,9 @@ fn expect_value<T: Parse>(meta: &ParseNestedMeta<'_>, example: &str) -> syn::Res
         return Err(meta.error(format_args!("expected a value, as in `{example}`")));
     }
     meta.value()?;
-    meta.input.parse::<T>().map_err(|err| {
-        syn::Error::new(
-            err.span(),
-            format!("{err}; write `{example}`"),
-        )
-    })
+    meta.input
+        .parse::<T>()
+        .map_err(|err| syn::Error::new(err.span(), format!("{err}; write `{example}`")))
 }
 
 fn string_value(meta: &ParseNestedMeta<'_>, example: &str) -> syn::Result<LitStr> {
@@ -250,7 +247,9 @@ fn word_value(meta: &ParseNestedMeta<'_>, example: &str) -> syn::Result<(String,
         let ident: Ident = meta.input.parse()?;
         Ok((ident.to_string(), ident.span()))
     } else {
-        Err(meta.input.error(format!("expected a string or a word, as in `{example}`")))
+        Err(meta
+            .input
+            .error(format!("expected a string or a word, as in `{example}`")))
     }
 }
 
@@ -283,13 +282,21 @@ fn parse_buckets(meta: &ParseNestedMeta<'_>) -> syn::Result<Buckets> {
     if meta.input.peek(Ident) {
         return Ok(Buckets::Preset(meta.input.parse()?));
     }
-    Err(meta.input.error(format!("expected a list or a preset, as in `{EXAMPLE}`")))
+    Err(meta
+        .input
+        .error(format!("expected a list or a preset, as in `{EXAMPLE}`")))
 }
 
 fn bucket_bound(expr: &Expr) -> syn::Result<f64> {
     let parsed = match expr {
-        Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. }) => f.base10_parse::<f64>().ok(),
-        Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<f64>().ok(),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(f),
+            ..
+        }) => f.base10_parse::<f64>().ok(),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse::<f64>().ok(),
         _ => None,
     };
     parsed.ok_or_else(|| {
@@ -327,7 +334,10 @@ mod tests {
 
     #[test]
     fn rejects_unknown_and_duplicate_arguments() {
-        assert!(error(quote!(evnt = "a.b")).contains("unknown `observed` argument `evnt`; expected one of `event`"));
+        assert!(
+            error(quote!(evnt = "a.b"))
+                .contains("unknown `observed` argument `evnt`; expected one of `event`")
+        );
         assert!(error(quote!(event = "a.b", event = "c.d")).contains("duplicate `event`"));
         assert!(error(quote!(level = loud)).contains("unknown level `loud`"));
         assert!(error(quote!(ret = true)).contains("`ret` takes no value"));

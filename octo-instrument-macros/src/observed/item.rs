@@ -34,14 +34,30 @@ impl Parse for ObservedFn {
         let brace = braced!(content in input);
         let inner_attrs = content.call(Attribute::parse_inner)?;
         let body: TokenStream = content.parse()?;
-        Ok(Self { attrs, vis, defaultness, sig, inner_attrs, body, brace })
+        Ok(Self {
+            attrs,
+            vis,
+            defaultness,
+            sig,
+            inner_attrs,
+            body,
+            brace,
+        })
     }
 }
 
 impl ObservedFn {
     /// The function exactly as written, for when expansion cannot go ahead.
     pub(crate) fn unchanged(&self) -> TokenStream {
-        let Self { attrs, vis, defaultness, sig, inner_attrs, body, brace } = self;
+        let Self {
+            attrs,
+            vis,
+            defaultness,
+            sig,
+            inner_attrs,
+            body,
+            brace,
+        } = self;
         let mut tokens = quote!(#(#attrs)* #vis #defaultness #sig);
         brace.surround(&mut tokens, |inner| {
             inner.extend(quote!(#(#inner_attrs)* #body));
@@ -51,7 +67,14 @@ impl ObservedFn {
 
     /// Wraps `body` in the function's own braces, keeping their span.
     pub(crate) fn with_body(&self, body: TokenStream) -> TokenStream {
-        let Self { attrs, vis, defaultness, sig, brace, .. } = self;
+        let Self {
+            attrs,
+            vis,
+            defaultness,
+            sig,
+            brace,
+            ..
+        } = self;
         let mut tokens = quote!(#(#attrs)* #vis #defaultness #sig);
         brace.surround(&mut tokens, |inner| inner.extend(body));
         tokens

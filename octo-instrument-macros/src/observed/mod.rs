@@ -38,6 +38,3 @@ fn not_a_function(item: TokenStream, err: syn::Error) -> TokenStream {
     };
     diag::with_error(item, &error)
 }
-
-
-

@@ -118,13 +118,16 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
         }
     };
 
-    for family in [args.histogram.get(), args.gauge.get()].into_iter().flatten() {
+    for family in [args.histogram.get(), args.gauge.get()]
+        .into_iter()
+        .flatten()
+    {
         check_family_name(family, &mut diag);
     }
-    if let (Some(h), Some(g)) = (args.histogram.get(), args.gauge.get()) {
-        if h.value() == g.value() {
-            diag.spanned(g, "`gauge` and `histogram` must name different families");
-        }
+    if let (Some(h), Some(g)) = (args.histogram.get(), args.gauge.get())
+        && h.value() == g.value()
+    {
+        diag.spanned(g, "`gauge` and `histogram` must name different families");
     }
     if let Some(labels) = args.labels.get() {
         if args.histogram.get().is_none() && args.gauge.get().is_none() {
@@ -142,7 +145,12 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
     Ok(Plan {
         private: crate::paths::private(args.crate_path.get()),
         event,
-        function: func.sig.ident.to_string().trim_start_matches("r#").to_owned(),
+        function: func
+            .sig
+            .ident
+            .to_string()
+            .trim_start_matches("r#")
+            .to_owned(),
         level: args.level.get().map_or(Level::Info, |(level, _)| *level),
         fields: args.fields.get().cloned(),
         ret: args.ret.get().is_some(),
@@ -163,7 +171,10 @@ fn check_bounds(bounds: &[(f64, Span)], list: Span, diag: &mut Diagnostics) {
     let mut previous: Option<f64> = None;
     for (bound, span) in bounds {
         if !bound.is_finite() || *bound <= 0.0 {
-            diag.push(syn::Error::new(*span, "a bucket bound is a positive number of seconds"));
+            diag.push(syn::Error::new(
+                *span,
+                "a bucket bound is a positive number of seconds",
+            ));
         } else if previous.is_some_and(|p| *bound <= p) {
             diag.push(syn::Error::new(
                 *span,
@@ -202,7 +213,10 @@ fn check_labels(labels: &[Label], diag: &mut Diagnostics) {
     for label in labels {
         let name = label.key.to_string();
         if name.starts_with("__") {
-            diag.spanned(&label.key, "label names starting with `__` are reserved by Prometheus");
+            diag.spanned(
+                &label.key,
+                "label names starting with `__` are reserved by Prometheus",
+            );
         } else if RESERVED_LABELS.contains(&name.as_str()) {
             diag.spanned(
                 &label.key,
@@ -234,11 +248,11 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     }
 }
 
-fn bounds_name_future<'a>(
-    mut bounds: impl Iterator<Item = &'a syn::TypeParamBound>,
-) -> bool {
+fn bounds_name_future<'a>(mut bounds: impl Iterator<Item = &'a syn::TypeParamBound>) -> bool {
     bounds.any(|bound| match bound {
-        syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == "Future"),
+        syn::TypeParamBound::Trait(t) => {
+            t.path.segments.last().is_some_and(|s| s.ident == "Future")
+        }
         _ => false,
     })
 }
@@ -249,15 +263,21 @@ fn is_impl_future(ty: &Type) -> bool {
 
 /// `Pin<Box<dyn Future<..> + ..>>`, or the `futures` aliases `BoxFuture` / `LocalBoxFuture`.
 fn is_boxed_future(ty: &Type) -> bool {
-    let Some(segment) = last_segment(ty) else { return false };
+    let Some(segment) = last_segment(ty) else {
+        return false;
+    };
     if segment.ident == "BoxFuture" || segment.ident == "LocalBoxFuture" {
         return true;
     }
     if segment.ident != "Pin" {
         return false;
     }
-    let Some(boxed) = single_type_arg(segment) else { return false };
-    let Some(box_segment) = last_segment(boxed) else { return false };
+    let Some(boxed) = single_type_arg(segment) else {
+        return false;
+    };
+    let Some(box_segment) = last_segment(boxed) else {
+        return false;
+    };
     if box_segment.ident != "Box" {
         return false;
     }

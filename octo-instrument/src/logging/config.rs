@@ -102,9 +102,12 @@ impl Config {
 
     /// Applies the environment over the builder values and checks everything.
     pub(crate) fn settings(&self) -> Result<Settings, Error> {
-        let pick = |variable: &'static str, builder: Option<&String>| -> Option<(&'static str, String)> {
-            env::var(variable).map(|v| (variable, v)).or_else(|| builder.map(|v| (variable, v.clone())))
-        };
+        let pick =
+            |variable: &'static str, builder: Option<&String>| -> Option<(&'static str, String)> {
+                env::var(variable)
+                    .map(|v| (variable, v))
+                    .or_else(|| builder.map(|v| (variable, v.clone())))
+            };
         let service = match pick("SERVICE_NAME", self.service.as_ref()) {
             Some((var, value)) => env::parse_name(var, &value)?,
             None => identity::binary_name(),
@@ -125,8 +128,19 @@ impl Config {
             Some(value) => env::parse_bool("JSON_LOGS", &value)?,
             None => self.json.unwrap_or(true),
         };
-        let log_dir = env::var("LOG_DIR").map(PathBuf::from).or_else(|| self.log_dir.clone());
-        Ok(Settings { identity: Identity { service, environment, version }, directives, json, log_dir })
+        let log_dir = env::var("LOG_DIR")
+            .map(PathBuf::from)
+            .or_else(|| self.log_dir.clone());
+        Ok(Settings {
+            identity: Identity {
+                service,
+                environment,
+                version,
+            },
+            directives,
+            json,
+            log_dir,
+        })
     }
 
     /// Installs JSON (or console) logging to stdout, the optional log files and the metric
@@ -136,7 +150,7 @@ impl Config {
         if INITIALIZED.swap(true, Ordering::AcqRel) {
             return Err(Error::AlreadyInitialized);
         }
-        let result = install(settings);
+        let result = install(&settings);
         if result.is_err() {
             INITIALIZED.store(false, Ordering::Release);
         }
@@ -144,7 +158,7 @@ impl Config {
     }
 }
 
-fn install(settings: Settings) -> Result<Guard, Error> {
+fn install(settings: &Settings) -> Result<Guard, Error> {
     let mut layer = LogLayer::new();
     let mut backgrounds = Vec::new();
 
@@ -155,8 +169,10 @@ fn install(settings: Settings) -> Result<Guard, Error> {
         let color = stdout.is_terminal() && env::var("NO_COLOR").is_none();
         Format::Console { color }
     };
-    let background = Background::spawn("stdout", stdout)
-        .map_err(|source| Error::Io { context: "starting the log writer thread".into(), source })?;
+    let background = Background::spawn("stdout", stdout).map_err(|source| Error::Io {
+        context: "starting the log writer thread".into(),
+        source,
+    })?;
     layer.add(format, Sink::Background(background.clone()));
     backgrounds.push(background);
 
@@ -172,8 +188,10 @@ fn install(settings: Settings) -> Result<Guard, Error> {
             .filename_suffix("log")
             .build(dir)
             .map_err(|err| io_error(std::io::Error::other(err)))?;
-        let background = Background::spawn("file", appender)
-            .map_err(|source| Error::Io { context: "starting the log file thread".into(), source })?;
+        let background = Background::spawn("file", appender).map_err(|source| Error::Io {
+            context: "starting the log file thread".into(),
+            source,
+        })?;
         layer.add(Format::Json, Sink::Background(background.clone()));
         backgrounds.push(background);
     }

@@ -22,16 +22,18 @@ pub(crate) fn parse_bool(variable: &'static str, value: &str) -> Result<bool, Er
 /// directives in the form `EnvFilter` reads (`warning` → `warn`, `critical` → `error`).
 pub(crate) fn parse_level(variable: &'static str, value: &str) -> Result<String, Error> {
     let expected = || {
-        format!(
-            "a level ({LEVELS}) or RUST_LOG-style directives such as \"info,my_crate=debug\""
-        )
+        format!("a level ({LEVELS}) or RUST_LOG-style directives such as \"info,my_crate=debug\"")
     };
     let value_trimmed = value.trim();
     if value_trimmed.is_empty() {
         return Err(Error::invalid(variable, value, expected()));
     }
     let mut directives = Vec::new();
-    for directive in value_trimmed.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+    for directive in value_trimmed
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
         let normalized = match directive.rsplit_once('=') {
             Some((target, level)) => {
                 let Some(level) = normalize_level(level) else {
@@ -73,7 +75,9 @@ fn normalize_level(level: &str) -> Option<&'static str> {
 pub(crate) fn parse_name(variable: &'static str, value: &str) -> Result<String, Error> {
     let ok = !value.is_empty()
         && value.len() <= 128
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || "._-+:/@".contains(c));
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-+:/@".contains(c));
     if ok {
         Ok(value.to_owned())
     } else {
@@ -104,7 +108,10 @@ mod tests {
             "info,my_crate::db=debug"
         );
         let err = parse_level("LOG_LEVEL", "loud").unwrap_err().to_string();
-        assert!(err.starts_with("invalid LOG_LEVEL=\"loud\": expected a level (trace, debug"), "{err}");
+        assert!(
+            err.starts_with("invalid LOG_LEVEL=\"loud\": expected a level (trace, debug"),
+            "{err}"
+        );
         assert!(parse_level("LOG_LEVEL", "my_crate=loud").is_err());
         assert!(parse_level("LOG_LEVEL", " ").is_err());
     }
@@ -113,8 +120,21 @@ mod tests {
     fn booleans_and_names() {
         assert!(parse_bool("JSON_LOGS", "TRUE").unwrap());
         assert!(!parse_bool("JSON_LOGS", "0").unwrap());
-        assert!(parse_bool("JSON_LOGS", "maybe").unwrap_err().to_string().contains("JSON_LOGS"));
-        assert_eq!(parse_name("APP_VERSION", "1.4.0+build.7").unwrap(), "1.4.0+build.7");
-        assert!(parse_name("SERVICE_NAME", "my service").unwrap_err().to_string().contains("SERVICE_NAME"));
+        assert!(
+            parse_bool("JSON_LOGS", "maybe")
+                .unwrap_err()
+                .to_string()
+                .contains("JSON_LOGS")
+        );
+        assert_eq!(
+            parse_name("APP_VERSION", "1.4.0+build.7").unwrap(),
+            "1.4.0+build.7"
+        );
+        assert!(
+            parse_name("SERVICE_NAME", "my service")
+                .unwrap_err()
+                .to_string()
+                .contains("SERVICE_NAME")
+        );
     }
 }

@@ -22,7 +22,9 @@ impl Fields {
     }
 
     pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = (&'static str, &str)> + '_ {
-        self.entries.iter().map(|(key, range)| (*key, &self.buf[range.clone()]))
+        self.entries
+            .iter()
+            .map(|(key, range)| (*key, &self.buf[range.clone()]))
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
@@ -34,7 +36,11 @@ impl Fields {
         write(&mut self.buf);
         let range = start..self.buf.len();
         // A field recorded again (`Span::record`) replaces the earlier value.
-        if let Some(entry) = self.entries.iter_mut().find(|(key, _)| *key == field.name()) {
+        if let Some(entry) = self
+            .entries
+            .iter_mut()
+            .find(|(key, _)| *key == field.name())
+        {
             entry.1 = range;
         } else {
             self.entries.push((field.name(), range));
@@ -72,7 +78,9 @@ impl Visit for Fields {
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, |out| out.push_str(if value { "true" } else { "false" }));
+        self.push(field, |out| {
+            out.push_str(if value { "true" } else { "false" });
+        });
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
@@ -80,11 +88,15 @@ impl Visit for Fields {
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.push(field, |out| json::write_fmt_str(out, format_args!("{value}")));
+        self.push(field, |out| {
+            json::write_fmt_str(out, format_args!("{value}"));
+        });
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.push(field, |out| json::write_fmt_str(out, format_args!("{value:?}")));
+        self.push(field, |out| {
+            json::write_fmt_str(out, format_args!("{value:?}"));
+        });
     }
 }
 

@@ -17,8 +17,15 @@ use super::timestamp::write_rfc3339;
 use crate::identity;
 
 /// Keys the schema sets itself; a user field of the same name is written as `fields.<key>`.
-const RESERVED: &[&str] =
-    &["timestamp", "level", "event", "logger", "service", "environment", "version"];
+const RESERVED: &[&str] = &[
+    "timestamp",
+    "level",
+    "event",
+    "logger",
+    "service",
+    "environment",
+    "version",
+];
 
 /// How many distinct keys one line deduplicates; beyond it keys are written as they come.
 const MAX_KEYS: usize = 64;
@@ -68,18 +75,28 @@ pub struct LogLayer {
 impl LogLayer {
     /// JSON lines, written to `writer` on the logging thread.
     pub fn json(writer: impl Write + Send + 'static) -> Self {
-        Self { outputs: vec![Output { format: Format::Json, sink: Sink::direct(writer) }] }
+        Self {
+            outputs: vec![Output {
+                format: Format::Json,
+                sink: Sink::direct(writer),
+            }],
+        }
     }
 
     /// Human-readable lines, with ANSI colours when `color` is true.
     pub fn console(writer: impl Write + Send + 'static, color: bool) -> Self {
         Self {
-            outputs: vec![Output { format: Format::Console { color }, sink: Sink::direct(writer) }],
+            outputs: vec![Output {
+                format: Format::Console { color },
+                sink: Sink::direct(writer),
+            }],
         }
     }
 
     pub(crate) fn new() -> Self {
-        Self { outputs: Vec::new() }
+        Self {
+            outputs: Vec::new(),
+        }
     }
 
     pub(crate) fn add(&mut self, format: Format, sink: Sink) {
@@ -189,7 +206,10 @@ struct Seen {
 
 impl Seen {
     fn new() -> Self {
-        Self { keys: [""; MAX_KEYS], len: 0 }
+        Self {
+            keys: [""; MAX_KEYS],
+            len: 0,
+        }
     }
 
     /// Records `key`; false when it was written before.

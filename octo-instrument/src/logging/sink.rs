@@ -31,7 +31,9 @@ impl Sink {
     pub(crate) fn write_line(&self, line: &[u8]) {
         match self {
             Self::Direct(writer) => {
-                let mut writer = writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut writer = writer
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let _ = writer.write_all(line);
                 let _ = writer.flush();
             }
@@ -54,13 +56,18 @@ pub(crate) struct Background {
 }
 
 impl Background {
-    pub(crate) fn spawn(name: &str, writer: impl Write + Send + 'static) -> std::io::Result<Arc<Self>> {
+    pub(crate) fn spawn(
+        name: &str,
+        writer: impl Write + Send + 'static,
+    ) -> std::io::Result<Arc<Self>> {
         let (sender, receiver) = bounded(QUEUE_LINES);
         let pool = Arc::new(ArrayQueue::new(POOL_BUFFERS));
-        let worker = std::thread::Builder::new().name(format!("octo-log-{name}")).spawn({
-            let pool = pool.clone();
-            move || drain(&receiver, &pool, writer)
-        })?;
+        let worker = std::thread::Builder::new()
+            .name(format!("octo-log-{name}"))
+            .spawn({
+                let pool = pool.clone();
+                move || drain(&receiver, &pool, writer)
+            })?;
         Ok(Arc::new(Self {
             sender,
             pool,
@@ -74,8 +81,10 @@ impl Background {
         buffer.extend_from_slice(line);
         match self.sender.try_send(Message::Line(buffer)) {
             Ok(()) => {}
-            Err(TrySendError::Full(Message::Line(mut buffer))
-                | TrySendError::Disconnected(Message::Line(mut buffer))) => {
+            Err(
+                TrySendError::Full(Message::Line(mut buffer))
+                | TrySendError::Disconnected(Message::Line(mut buffer)),
+            ) => {
                 self.dropped.inc();
                 buffer.clear();
                 let _ = self.pool.push(buffer);
@@ -88,7 +97,11 @@ impl Background {
     /// Returns whether the flush completed.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
         let (ack, done) = bounded(1);
-        if self.sender.send_timeout(Message::Flush(ack), timeout).is_err() {
+        if self
+            .sender
+            .send_timeout(Message::Flush(ack), timeout)
+            .is_err()
+        {
             return false;
         }
         done.recv_timeout(timeout).is_ok()

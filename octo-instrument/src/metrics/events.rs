@@ -54,7 +54,9 @@ static TABLE: Mutex<Vec<&'static EventMetrics>> = Mutex::new(Vec::new());
 /// set of events is fixed by the binary, so this is bounded).
 pub(crate) fn resolve(spec: &SiteSpec) -> &'static EventMetrics {
     let bounds = spec.buckets.unwrap_or(buckets::DEFAULT);
-    let mut table = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut table = TABLE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(existing) = table.iter().find(|m| m.event == spec.event) {
         if existing.durations[0].bounds() != bounds {
             tracing::warn!(
@@ -78,7 +80,10 @@ pub(crate) fn resolve(spec: &SiteSpec) -> &'static EventMetrics {
 
 /// Every event that has series, sorted by name.
 pub(crate) fn events() -> Vec<&'static EventMetrics> {
-    let mut events = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let mut events = TABLE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
     events.sort_by_key(|m| m.event);
     events
 }
@@ -109,7 +114,11 @@ impl EventCollector {
                     "Duration of #[observed] calls, by event and outcome (ok, error, panic, cancelled).",
                     &["event", "outcome"],
                 ),
-                desc(IN_PROGRESS_FAMILY, "#[observed] calls in progress, by event.", &["event"]),
+                desc(
+                    IN_PROGRESS_FAMILY,
+                    "#[observed] calls in progress, by event.",
+                    &["event"],
+                ),
             ],
         }
     }

@@ -36,12 +36,15 @@ pub(crate) fn resolve(spec: &SiteSpec) -> Option<&'static ExtraFamilies> {
     if spec.histogram.is_none() && spec.gauge.is_none() {
         return None;
     }
-    let mut guard = FAMILIES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut guard = FAMILIES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let families = guard.get_or_insert_with(HashMap::new);
     let histogram = spec.histogram.and_then(|name| {
         let family = families.entry(name).or_insert_with(|| {
-            let opts = HistogramOpts::new(name, format!("Duration of {} calls, seconds.", spec.event))
-                .buckets(spec.buckets.unwrap_or(buckets::DEFAULT).to_vec());
+            let opts =
+                HistogramOpts::new(name, format!("Duration of {} calls, seconds.", spec.event))
+                    .buckets(spec.buckets.unwrap_or(buckets::DEFAULT).to_vec());
             let vec = HistogramVec::new(opts, spec.labels).expect("names checked by the macro");
             super::register(Box::new(vec.clone()));
             Family::Histogram(vec, spec.labels.to_vec())
@@ -81,12 +84,18 @@ impl ExtraFamilies {
     pub(crate) fn start(&self, values: &[&dyn Display]) -> ExtraCall {
         let values: Vec<String> = values.iter().map(ToString::to_string).collect();
         let values: Vec<&str> = values.iter().map(String::as_str).collect();
-        let gauge = self.gauge.as_ref().map(|vec| vec.with_label_values(&values));
+        let gauge = self
+            .gauge
+            .as_ref()
+            .map(|vec| vec.with_label_values(&values));
         if let Some(gauge) = &gauge {
             gauge.inc();
         }
         ExtraCall {
-            histogram: self.histogram.as_ref().map(|vec| vec.with_label_values(&values)),
+            histogram: self
+                .histogram
+                .as_ref()
+                .map(|vec| vec.with_label_values(&values)),
             gauge,
         }
     }

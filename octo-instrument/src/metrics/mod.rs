@@ -40,7 +40,10 @@ struct Families {
 static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
     let registry = Registry::new();
     let errors = IntCounterVec::new(
-        Opts::new("errors_total", "Errors by component (event name, or http) and error type."),
+        Opts::new(
+            "errors_total",
+            "Errors by component (event name, or http) and error type.",
+        ),
         &["component", "error_type"],
     )
     .expect("valid family");
@@ -53,7 +56,10 @@ static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
     )
     .expect("valid family");
     let build_info = IntGaugeVec::new(
-        Opts::new("octo_build_info", "Always 1: the service's name, version and environment."),
+        Opts::new(
+            "octo_build_info",
+            "Always 1: the service's name, version and environment.",
+        ),
         &["service", "version", "environment"],
     )
     .expect("valid family");
@@ -63,7 +69,9 @@ static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
         Box::new(build_info.clone()),
         Box::new(events::EventCollector::new()),
     ] {
-        registry.register(collector).expect("built-in families are distinct");
+        registry
+            .register(collector)
+            .expect("built-in families are distinct");
     }
     // The dropped counters exist at zero, so an alert on them has a series to read from the start.
     for signal in ["logs", "spans"] {
@@ -74,7 +82,12 @@ static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
     build_info
         .with_label_values(&[&identity.service, &identity.version, &identity.environment])
         .set(1);
-    Families { registry, errors, dropped, build_info }
+    Families {
+        registry,
+        errors,
+        dropped,
+        build_info,
+    }
 });
 
 /// The registry behind [`render`]. Register your own collectors here to have them served beside
@@ -103,7 +116,10 @@ pub(crate) fn register(collector: Box<dyn Collector>) {
 
 /// Counts one failed call or request in `errors_total{component, error_type}`.
 pub(crate) fn count_error(component: &str, error_type: &str) {
-    FAMILIES.errors.with_label_values(&[component, error_type]).inc();
+    FAMILIES
+        .errors
+        .with_label_values(&[component, error_type])
+        .inc();
 }
 
 /// The `octo_telemetry_dropped_total` counter of one signal (`logs`, `spans`).
@@ -128,7 +144,11 @@ pub fn render() -> String {
     let mut families = FAMILIES.registry.gather();
     for family in &mut families {
         for metric in family.mut_metric() {
-            if metric.get_label().iter().any(|pair| pair.name() == "service") {
+            if metric
+                .get_label()
+                .iter()
+                .any(|pair| pair.name() == "service")
+            {
                 continue;
             }
             let mut labels = metric.take_label();

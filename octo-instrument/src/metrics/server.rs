@@ -31,22 +31,28 @@ impl MetricsServer {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
-        let thread = std::thread::Builder::new().name("octo-metrics".into()).spawn({
-            let stop = stop.clone();
-            move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::Acquire) {
-                        break;
-                    }
-                    if let Ok(stream) = stream {
-                        // One scrape at a time is what Prometheus does; a slow client is cut off
-                        // by the timeouts instead of holding the thread.
-                        let _ = respond(stream);
+        let thread = std::thread::Builder::new()
+            .name("octo-metrics".into())
+            .spawn({
+                let stop = stop.clone();
+                move || {
+                    for stream in listener.incoming() {
+                        if stop.load(Ordering::Acquire) {
+                            break;
+                        }
+                        if let Ok(stream) = stream {
+                            // One scrape at a time is what Prometheus does; a slow client is cut off
+                            // by the timeouts instead of holding the thread.
+                            let _ = respond(stream);
+                        }
                     }
                 }
-            }
-        })?;
-        Ok(Self { addr, stop, thread: Some(thread) })
+            })?;
+        Ok(Self {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
     }
 
     /// The address the listener is bound to (useful with port 0).
@@ -82,8 +88,16 @@ fn respond(stream: TcpStream) -> std::io::Result<()> {
     let path = path.split('?').next().unwrap_or("");
     let (status, content_type, body) = match (method, path) {
         ("GET", "/metrics") => ("200 OK", super::CONTENT_TYPE, super::render()),
-        ("GET", _) => ("404 Not Found", "text/plain", "not found; metrics are at /metrics\n".to_owned()),
-        _ => ("405 Method Not Allowed", "text/plain", "only GET is served\n".to_owned()),
+        ("GET", _) => (
+            "404 Not Found",
+            "text/plain",
+            "not found; metrics are at /metrics\n".to_owned(),
+        ),
+        _ => (
+            "405 Method Not Allowed",
+            "text/plain",
+            "only GET is served\n".to_owned(),
+        ),
     };
     let mut stream = stream;
     write!(

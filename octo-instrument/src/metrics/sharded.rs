@@ -54,8 +54,13 @@ struct Rows {
 impl Rows {
     fn new(slots: usize) -> Self {
         let lines_per_row = slots.div_ceil(SLOTS_PER_LINE);
-        let lines = (0..lines_per_row * shard_count()).map(|_| Line::new()).collect();
-        Self { lines_per_row, lines }
+        let lines = (0..lines_per_row * shard_count())
+            .map(|_| Line::new())
+            .collect();
+        Self {
+            lines_per_row,
+            lines,
+        }
     }
 
     #[inline]
@@ -65,7 +70,9 @@ impl Rows {
 
     /// The sum over shards of one slot.
     fn total(&self, slot: usize) -> u64 {
-        (0..shard_count()).fold(0u64, |sum, row| sum.wrapping_add(self.slot(row, slot).load(Relaxed)))
+        (0..shard_count()).fold(0u64, |sum, row| {
+            sum.wrapping_add(self.slot(row, slot).load(Relaxed))
+        })
     }
 }
 
@@ -86,7 +93,10 @@ pub(crate) struct HistogramSnapshot {
 
 impl ShardedHistogram {
     pub(crate) fn new(bounds: &'static [f64]) -> Self {
-        Self { bounds, rows: Rows::new(bounds.len() + 2) }
+        Self {
+            bounds,
+            rows: Rows::new(bounds.len() + 2),
+        }
     }
 
     #[inline]
@@ -97,7 +107,9 @@ impl ShardedHistogram {
         let row = shard();
         self.rows.slot(row, bucket).fetch_add(1, Relaxed);
         let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        self.rows.slot(row, self.bounds.len() + 1).fetch_add(nanos, Relaxed);
+        self.rows
+            .slot(row, self.bounds.len() + 1)
+            .fetch_add(nanos, Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {
@@ -109,7 +121,11 @@ impl ShardedHistogram {
         }
         let count = running + self.rows.total(self.bounds.len());
         let sum_seconds = self.rows.total(self.bounds.len() + 1) as f64 / 1e9;
-        HistogramSnapshot { cumulative, count, sum_seconds }
+        HistogramSnapshot {
+            cumulative,
+            count,
+            sum_seconds,
+        }
     }
 
     pub(crate) fn bounds(&self) -> &'static [f64] {
@@ -160,7 +176,9 @@ mod tests {
                 })
             })
             .collect();
-        threads.into_iter().for_each(|t| t.join().unwrap());
+        for thread in threads {
+            thread.join().unwrap();
+        }
         let snapshot = histogram.snapshot();
         assert_eq!(snapshot.cumulative, vec![4, 8]);
         assert_eq!(snapshot.count, 12);

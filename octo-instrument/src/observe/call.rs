@@ -35,7 +35,14 @@ impl ObservedCall {
     pub fn start(site: &'static CallSite, span: Span) -> Self {
         let metrics = site.metrics();
         metrics.in_progress.add(1);
-        let call = Self { site, metrics, span, start: Instant::now(), done: false, extra: None };
+        let call = Self {
+            site,
+            metrics,
+            span,
+            start: Instant::now(),
+            done: false,
+            extra: None,
+        };
         call.log_started();
         call
     }
@@ -53,7 +60,14 @@ impl ObservedCall {
 
     fn log_started(&self) {
         let spec = &self.site.spec;
-        emit(spec.log, &self.span, &Line { event: spec.started, ..Line::default() });
+        emit(
+            spec.log,
+            &self.span,
+            &Line {
+                event: spec.started,
+                ..Line::default()
+            },
+        );
     }
 
     /// Runs a synchronous body inside the span; a panic is recorded, then resumed unchanged.
@@ -88,7 +102,12 @@ impl ObservedCall {
                 emit(
                     spec.log,
                     &self.span,
-                    &Line { event: spec.completed, duration_ms: Some(duration_ms), ret, ..Line::default() },
+                    &Line {
+                        event: spec.completed,
+                        duration_ms: Some(duration_ms),
+                        ret,
+                        ..Line::default()
+                    },
                 );
             }
             Some(report) => {
@@ -141,8 +160,10 @@ impl ObservedCall {
 
     fn check_slow(&self, elapsed: Duration) {
         let spec = &self.site.spec;
-        if let Some(threshold_ms) = spec.slow_ms {
-            if elapsed >= Duration::from_millis(threshold_ms) {
+        if let Some(threshold_ms) = spec.slow_ms
+            && elapsed >= Duration::from_millis(threshold_ms)
+        {
+            {
                 emit(
                     spec.warn_log,
                     &self.span,
@@ -172,7 +193,11 @@ impl Drop for ObservedCall {
         emit(
             spec.warn_log,
             &self.span,
-            &Line { event: spec.cancelled, duration_ms: Some(millis(elapsed)), ..Line::default() },
+            &Line {
+                event: spec.cancelled,
+                duration_ms: Some(millis(elapsed)),
+                ..Line::default()
+            },
         );
     }
 }

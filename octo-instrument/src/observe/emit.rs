@@ -50,12 +50,18 @@ pub(crate) fn emit(callsite: &'static DefaultCallsite, span: &Span, line: &Line<
     let event: &dyn Value = &line.event;
     let values: [(&Field, Option<&dyn Value>); LOG_FIELDS.len()] = [
         (&field[0], Some(event)),
-        (&field[1], line.duration_ms.as_ref().map(|v| v as &dyn Value)),
+        (
+            &field[1],
+            line.duration_ms.as_ref().map(|v| v as &dyn Value),
+        ),
         (&field[2], line.error),
         (&field[3], line.error_type.as_ref().map(|v| v as &dyn Value)),
         (&field[4], line.error_code.as_ref().map(|v| v as &dyn Value)),
         (&field[5], line.panic.as_ref().map(|v| v as &dyn Value)),
-        (&field[6], line.threshold_ms.as_ref().map(|v| v as &dyn Value)),
+        (
+            &field[6],
+            line.threshold_ms.as_ref().map(|v| v as &dyn Value),
+        ),
         (&field[7], line.ret),
     ];
     let value_set = fields.value_set(&values);

@@ -6,8 +6,8 @@
 
 use std::any::type_name;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::fmt::{self, Debug, Display};
+use std::sync::Mutex;
 
 /// Implemented by error types that know their own `error_type` and `error_code` (the standard's
 /// `error_code="LLM_API_ERROR"`). Errors without it are described by their `Display` text and
@@ -88,13 +88,19 @@ impl Display for Message<'_> {
 pub(crate) fn short_type_name<E: ?Sized>() -> &'static str {
     static CACHE: Mutex<BTreeMap<&'static str, &'static str>> = Mutex::new(BTreeMap::new());
     let full = type_name::<E>();
-    let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    cache.entry(full).or_insert_with(|| Box::leak(shorten(full).into_boxed_str()))
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    cache
+        .entry(full)
+        .or_insert_with(|| Box::leak(shorten(full).into_boxed_str()))
 }
 
 fn shorten(full: &str) -> String {
-    if let Some(path) = full.strip_suffix("::Error") {
-        if !path.contains(['<', '(', '[', ' ']) {
+    if let Some(path) = full.strip_suffix("::Error")
+        && !path.contains(['<', '(', '[', ' '])
+    {
+        {
             let krate = path.split("::").next().unwrap_or(path);
             return if krate == "std" || krate == "core" {
                 // `std::io::error::Error` → `io::Error`.
@@ -233,7 +239,11 @@ pub trait OpaqueProbe<'a> {
 
 impl<'a, E: ?Sized> OpaqueProbe<'a> for ErrProbe<'a, E> {
     fn __octo_describe(self) -> ErrorReport<'a> {
-        ErrorReport { message: Message::None, error_type: short_type_name::<E>(), error_code: None }
+        ErrorReport {
+            message: Message::None,
+            error_type: short_type_name::<E>(),
+            error_code: None,
+        }
     }
 }
 
@@ -244,7 +254,10 @@ mod tests {
     #[test]
     fn short_names() {
         assert_eq!(shorten("my_crate::errors::ArmError"), "ArmError");
-        assert_eq!(shorten("(http::status::StatusCode, alloc::string::String)"), "(StatusCode, String)");
+        assert_eq!(
+            shorten("(http::status::StatusCode, alloc::string::String)"),
+            "(StatusCode, String)"
+        );
         assert_eq!(shorten("anyhow::Error"), "anyhow::Error");
         assert_eq!(shorten("serde_json::error::Error"), "serde_json::Error");
         assert_eq!(shorten("std::io::error::Error"), "io::Error");

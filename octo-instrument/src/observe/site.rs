@@ -57,7 +57,11 @@ pub struct CallSite {
 
 impl CallSite {
     pub const fn new(spec: SiteSpec) -> Self {
-        Self { spec, metrics: OnceLock::new(), extra: OnceLock::new() }
+        Self {
+            spec,
+            metrics: OnceLock::new(),
+            extra: OnceLock::new(),
+        }
     }
 
     /// The event's metric handles, shared by every call site of the same event.

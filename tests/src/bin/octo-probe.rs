@@ -7,7 +7,11 @@ use octo_instrument::observed;
 
 #[observed(event = "probe.work", fields(n = n))]
 fn work(n: u64) -> Result<u64, String> {
-    if n % 2 == 1 { Err(format!("odd {n}")) } else { Ok(n) }
+    if n % 2 == 1 {
+        Err(format!("odd {n}"))
+    } else {
+        Ok(n)
+    }
 }
 
 fn main() {
