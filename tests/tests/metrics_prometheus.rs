@@ -60,6 +60,24 @@ fn every_series_carries_the_service_label() {
     }
 }
 
+/// Runs `program` with `input` on its stdin and collects what it prints.
+fn run_with_input(program: &str, args: &[&str], input: &str) -> std::process::Output {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn exposition_with_every_outcome() -> String {
     capture(|| {
         called(false).unwrap();
@@ -77,20 +95,7 @@ fn promtool_accepts_the_exposition() {
     ) {
         return;
     }
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_with_input("promtool", &["check", "metrics"], &text);
     assert!(
         output.status.success(),
         "promtool check metrics: {}{}\n{text}",
@@ -122,20 +127,7 @@ fn prometheus_client_parses_the_exposition() {
     if !require_tool(has_python, "python3 with prometheus_client") {
         return;
     }
-    let mut child = Command::new("python3")
-        .args(["-c", SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_with_input("python3", &["-c", SCRIPT], &text);
     assert!(
         output.status.success(),
         "{}",
