@@ -49,23 +49,11 @@ impl Parse for ObservedFn {
 impl ObservedFn {
     /// The function exactly as written, for when expansion cannot go ahead.
     pub(crate) fn unchanged(&self) -> TokenStream {
-        let Self {
-            attrs,
-            vis,
-            defaultness,
-            sig,
-            inner_attrs,
-            body,
-            brace,
-        } = self;
-        let mut tokens = quote!(#(#attrs)* #vis #defaultness #sig);
-        brace.surround(&mut tokens, |inner| {
-            inner.extend(quote!(#(#inner_attrs)* #body));
-        });
-        tokens
+        let (inner_attrs, body) = (&self.inner_attrs, &self.body);
+        self.with_body(quote!(#(#inner_attrs)* #body))
     }
 
-    /// Wraps `body` in the function's own braces, keeping their span.
+    /// The signature and attributes as written, around `body` in the function's own braces.
     pub(crate) fn with_body(&self, body: TokenStream) -> TokenStream {
         let Self {
             attrs,

@@ -299,7 +299,7 @@ fn fake_return(output: &ReturnType) -> Option<Type> {
         ReturnType::Default => None,
         ReturnType::Type(_, ty) => {
             let mut finder = ImplTraitFinder(false);
-            syn::visit_mut::VisitMut::visit_type_mut(&mut finder, &mut (**ty).clone());
+            syn::visit::Visit::visit_type(&mut finder, ty);
             (!finder.0 && !is_unit(ty)).then(|| (**ty).clone())
         }
     }
@@ -312,8 +312,8 @@ fn is_unit(ty: &Type) -> bool {
 /// Finds `impl Trait` anywhere in a type: such a type cannot be written in a `let`.
 struct ImplTraitFinder(bool);
 
-impl syn::visit_mut::VisitMut for ImplTraitFinder {
-    fn visit_type_impl_trait_mut(&mut self, _: &mut syn::TypeImplTrait) {
+impl syn::visit::Visit<'_> for ImplTraitFinder {
+    fn visit_type_impl_trait(&mut self, _: &syn::TypeImplTrait) {
         self.0 = true;
     }
 }

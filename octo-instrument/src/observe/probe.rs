@@ -86,8 +86,15 @@ impl Display for Message<'_> {
 /// `(StatusCode, String)` for a tuple), except that a type called just `Error` keeps its crate
 /// (`anyhow::Error`). Computed once per type: it is a metric label value.
 pub(crate) fn short_type_name<E: ?Sized>() -> &'static str {
-    static CACHE: Mutex<BTreeMap<&'static str, &'static str>> = Mutex::new(BTreeMap::new());
     let full = type_name::<E>();
+    // Fast path, no lock: a plain path whose short form is a slice of the full name.
+    if !full.contains(['<', '(', '[', ' ', '&']) {
+        let last = full.rsplit("::").next().unwrap_or(full);
+        if last != "Error" || full.matches("::").count() <= 1 {
+            return if last == "Error" { full } else { last };
+        }
+    }
+    static CACHE: Mutex<BTreeMap<&'static str, &'static str>> = Mutex::new(BTreeMap::new());
     let mut cache = CACHE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -141,14 +148,6 @@ impl<T: ?Sized> Copy for Probe<'_, T> {}
 
 /// Stands in for the error type of a return value that is not a `Result`.
 pub enum NoError {}
-
-impl Display for NoError {
-    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {}
-    }
-}
-
-impl ObservedError for NoError {}
 
 /// Picked for `Result<T, E>`: the `Err` value, if any.
 pub trait ErrorProbe<'a> {
@@ -249,7 +248,7 @@ impl<'a, E: ?Sized> OpaqueProbe<'a> for ErrProbe<'a, E> {
 
 #[cfg(test)]
 mod tests {
-    use super::shorten;
+    use super::{short_type_name, shorten};
 
     #[test]
     fn short_names() {
@@ -262,5 +261,14 @@ mod tests {
         assert_eq!(shorten("serde_json::error::Error"), "serde_json::Error");
         assert_eq!(shorten("std::io::error::Error"), "io::Error");
         assert_eq!(shorten("my::Wrapper<my::Inner>"), "Wrapper<Inner>");
+    }
+
+    #[test]
+    fn fast_and_cached_paths_agree_with_shorten() {
+        struct Local;
+        assert_eq!(short_type_name::<Local>(), "Local");
+        assert_eq!(short_type_name::<std::fmt::Error>(), "fmt::Error");
+        assert_eq!(short_type_name::<(u8, String)>(), "(u8, String)");
+        assert_eq!(short_type_name::<Option<Local>>(), "Option<Local>");
     }
 }
