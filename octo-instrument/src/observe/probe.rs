@@ -86,6 +86,7 @@ impl Display for Message<'_> {
 /// `(StatusCode, String)` for a tuple), except that a type called just `Error` keeps its crate
 /// (`anyhow::Error`). Computed once per type: it is a metric label value.
 pub(crate) fn short_type_name<E: ?Sized>() -> &'static str {
+    static CACHE: Mutex<BTreeMap<&'static str, &'static str>> = Mutex::new(BTreeMap::new());
     let full = type_name::<E>();
     // Fast path, no lock: a plain path whose short form is a slice of the full name.
     if !full.contains(['<', '(', '[', ' ', '&']) {
@@ -94,7 +95,6 @@ pub(crate) fn short_type_name<E: ?Sized>() -> &'static str {
             return if last == "Error" { full } else { last };
         }
     }
-    static CACHE: Mutex<BTreeMap<&'static str, &'static str>> = Mutex::new(BTreeMap::new());
     let mut cache = CACHE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
