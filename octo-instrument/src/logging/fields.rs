@@ -54,15 +54,11 @@ impl Visit for Fields {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, |out| {
-            let _ = fmt::Write::write_fmt(out, format_args!("{value}"));
-        });
+        self.push(field, |out| json::write_i64(out, value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.push(field, |out| {
-            let _ = fmt::Write::write_fmt(out, format_args!("{value}"));
-        });
+        self.push(field, |out| json::write_u64(out, value));
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {

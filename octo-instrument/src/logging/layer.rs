@@ -27,9 +27,6 @@ const RESERVED: &[&str] = &[
     "version",
 ];
 
-/// How many distinct keys one line deduplicates; beyond it keys are written as they come.
-const MAX_KEYS: usize = 64;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Format {
     Json,
@@ -104,8 +101,16 @@ impl LogLayer {
     }
 }
 
+/// Buffers reused from line to line, so formatting allocates nothing once they have grown.
+#[derive(Default)]
+struct Scratch {
+    line: String,
+    fields: Fields,
+    seen: Seen,
+}
+
 thread_local! {
-    static SCRATCH: RefCell<(String, Fields)> = RefCell::new((String::new(), Fields::default()));
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 impl<S> Layer<S> for LogLayer
@@ -137,17 +142,18 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let now = SystemTime::now();
-        let write = |line: &mut String, event_fields: &mut Fields| {
-            event_fields.clear();
-            event.record(event_fields);
+        let write = |scratch: &mut Scratch| {
+            let Scratch { line, fields, seen } = scratch;
+            fields.clear();
+            event.record(fields);
             let mut last_format = None;
             for output in &self.outputs {
                 if last_format != Some(output.format) {
                     line.clear();
                     match output.format {
-                        Format::Json => format_json(line, now, event, event_fields, &ctx),
+                        Format::Json => format_json(line, seen, now, event, fields, &ctx),
                         Format::Console { color } => {
-                            format_console(line, now, event, event_fields, &ctx, color);
+                            format_console(line, seen, now, event, fields, &ctx, color);
                         }
                     }
                     last_format = Some(output.format);
@@ -159,15 +165,14 @@ where
         // fresh buffers instead of a panic.
         let reused = SCRATCH.try_with(|scratch| {
             if let Ok(mut scratch) = scratch.try_borrow_mut() {
-                let (line, fields) = &mut *scratch;
-                write(line, fields);
+                write(&mut scratch);
                 true
             } else {
                 false
             }
         });
         if reused != Ok(true) {
-            write(&mut String::new(), &mut Fields::default());
+            write(&mut Scratch::default());
         }
     }
 }
@@ -198,29 +203,18 @@ enum EventName<'a> {
     Plain(&'static str),
 }
 
-/// Keys already written on this line, so inner values win over outer ones.
-struct Seen {
-    keys: [&'static str; MAX_KEYS],
-    len: usize,
-}
+/// Keys already written on this line, so inner values win over outer ones. Reused from line
+/// to line through the thread's scratch space.
+#[derive(Default)]
+struct Seen(Vec<&'static str>);
 
 impl Seen {
-    fn new() -> Self {
-        Self {
-            keys: [""; MAX_KEYS],
-            len: 0,
-        }
-    }
-
     /// Records `key`; false when it was written before.
     fn insert(&mut self, key: &'static str) -> bool {
-        if self.keys[..self.len].contains(&key) {
+        if self.0.contains(&key) {
             return false;
         }
-        if self.len < MAX_KEYS {
-            self.keys[self.len] = key;
-            self.len += 1;
-        }
+        self.0.push(key);
         true
     }
 }
@@ -228,6 +222,7 @@ impl Seen {
 /// Visits the line's fields innermost first: the event's own (except the one used as its
 /// name), then each enclosing span's, leaf to root, each key once.
 fn for_each_field<S>(
+    seen: &mut Seen,
     event: &Event<'_>,
     fields: &Fields,
     name_key: Option<&'static str>,
@@ -236,7 +231,7 @@ fn for_each_field<S>(
 ) where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    let mut seen = Seen::new();
+    seen.0.clear();
     for (key, value) in fields.iter() {
         if Some(key) == name_key {
             continue;
@@ -261,6 +256,7 @@ fn for_each_field<S>(
 
 fn format_json<S>(
     out: &mut String,
+    seen: &mut Seen,
     now: SystemTime,
     event: &Event<'_>,
     fields: &Fields,
@@ -288,7 +284,7 @@ fn format_json<S>(
     json::write_str(out, &identity.environment);
     out.push_str(",\"version\":");
     json::write_str(out, &identity.version);
-    for_each_field(event, fields, name_key, ctx, |key, value| {
+    for_each_field(seen, event, fields, name_key, ctx, |key, value| {
         out.push(',');
         if RESERVED.contains(&key) {
             let _ = write!(out, "\"fields.{key}\":");
@@ -305,8 +301,10 @@ const DIM: &str = "\x1b[2m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
+#[allow(clippy::too_many_arguments)] // one line's worth of context, passed down once
 fn format_console<S>(
     out: &mut String,
+    seen: &mut Seen,
     now: SystemTime,
     event: &Event<'_>,
     fields: &Fields,
@@ -349,7 +347,7 @@ fn format_console<S>(
         EventName::Plain(value) => out.push_str(value),
     }
     paint(out, RESET);
-    for_each_field(event, fields, name_key, ctx, |key, value| {
+    for_each_field(seen, event, fields, name_key, ctx, |key, value| {
         out.push(' ');
         paint(out, DIM);
         out.push_str(key);

@@ -1,19 +1,49 @@
 //! RFC 3339 UTC timestamps with microseconds, written without allocating.
 
+use std::cell::Cell;
 use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+thread_local! {
+    /// The second last formatted on this thread and its `YYYY-MM-DDTHH:MM:SS` text: lines come
+    /// many per second, so the calendar arithmetic runs once a second, not once a line.
+    static SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
+}
 
 /// Appends `2025-11-10T10:30:45.123456Z` for `now` to `out`.
 pub(crate) fn write_rfc3339(out: &mut String, now: SystemTime) {
     let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let seconds = since_epoch.as_secs();
+    let (cached, mut prefix) = SECOND.get();
+    if cached != seconds {
+        let mut text = String::with_capacity(19);
+        write_seconds(&mut text, seconds);
+        prefix.copy_from_slice(text.as_bytes());
+        SECOND.set((seconds, prefix));
+    }
+    out.push_str(std::str::from_utf8(&prefix).expect("ASCII timestamp"));
+    out.push('.');
     let micros = since_epoch.subsec_micros();
+    let mut digits = [b'0'; 6];
+    let mut rest = micros;
+    for slot in digits.iter_mut().rev() {
+        // `rest % 10` is below 10, so the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (rest % 10) as u8;
+        *slot = b'0' + digit;
+        rest /= 10;
+    }
+    out.push_str(std::str::from_utf8(&digits).expect("ASCII digits"));
+    out.push('Z');
+}
+
+fn write_seconds(out: &mut String, seconds: u64) {
     let days = seconds / 86_400;
     let second_of_day = seconds % 86_400;
     let (year, month, day) = civil_from_days(days);
     let _ = write!(
         out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         second_of_day / 3600,
         second_of_day / 60 % 60,
         second_of_day % 60

@@ -1,4 +1,4 @@
-//! Histogram and gauge cells sharded by thread, so that threads calling the same function do not
+//! Histogram and counter cells sharded by thread, so that threads calling the same function do not
 //! fight over one cache line. Each thread writes the shard it was assigned; a scrape sums them.
 
 use std::cell::Cell;
@@ -133,27 +133,23 @@ impl ShardedHistogram {
     }
 }
 
-/// A gauge that many threads move up and down; the value is the sum over shards.
-pub(crate) struct ShardedGauge {
+/// A counter that many threads increment; the value is the sum over shards.
+pub(crate) struct ShardedCounter {
     rows: Rows,
 }
 
-impl ShardedGauge {
+impl ShardedCounter {
     pub(crate) fn new() -> Self {
         Self { rows: Rows::new(1) }
     }
 
     #[inline]
-    pub(crate) fn add(&self, delta: i64) {
-        // Two's complement: adding `delta as u64` wraps to the same bits as a signed add.
-        #[allow(clippy::cast_sign_loss)]
-        self.rows.slot(shard(), 0).fetch_add(delta as u64, Relaxed);
+    pub(crate) fn inc(&self) {
+        self.rows.slot(shard(), 0).fetch_add(1, Relaxed);
     }
 
-    pub(crate) fn value(&self) -> i64 {
-        #[allow(clippy::cast_possible_wrap)]
-        let value = self.rows.total(0) as i64;
-        value
+    pub(crate) fn value(&self) -> u64 {
+        self.rows.total(0)
     }
 }
 
@@ -186,12 +182,13 @@ mod tests {
     }
 
     #[test]
-    fn gauge_goes_up_on_one_thread_and_down_on_another() {
-        let gauge = std::sync::Arc::new(ShardedGauge::new());
-        gauge.add(1);
-        gauge.add(1);
-        let other = gauge.clone();
-        std::thread::spawn(move || other.add(-2)).join().unwrap();
-        assert_eq!(gauge.value(), 0);
+    fn counter_sums_every_thread() {
+        let counter = std::sync::Arc::new(ShardedCounter::new());
+        counter.inc();
+        let other = counter.clone();
+        std::thread::spawn(move || (0..5).for_each(|_| other.inc()))
+            .join()
+            .unwrap();
+        assert_eq!(counter.value(), 6);
     }
 }

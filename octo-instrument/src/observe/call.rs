@@ -30,11 +30,11 @@ pub struct ObservedCall {
 }
 
 impl ObservedCall {
-    /// Starts a call: in-progress gauge up, clock started, `<event>.started` logged in `span`.
+    /// Starts a call: calls-started counter up, clock started, `<event>.started` logged in `span`.
     #[inline]
     pub fn start(site: &'static CallSite, span: Span) -> Self {
         let metrics = site.metrics();
-        metrics.in_progress.add(1);
+        metrics.start();
         let call = Self {
             site,
             metrics,
@@ -152,7 +152,6 @@ impl ObservedCall {
 
     fn record(&mut self, outcome: Outcome, elapsed: Duration) {
         self.metrics.observe(outcome, elapsed);
-        self.metrics.in_progress.add(-1);
         if let Some(extra) = self.extra.take() {
             extra.finish(elapsed);
         }

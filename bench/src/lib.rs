@@ -1,0 +1,1 @@
+//! The benchmark is `benches/overhead.rs`: `cargo bench -p octo-instrument-bench`.
