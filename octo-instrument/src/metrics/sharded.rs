@@ -80,6 +80,9 @@ impl Rows {
 /// sum in nanoseconds. The count is the sum of the buckets, so a scrape is always consistent.
 pub(crate) struct ShardedHistogram {
     bounds: &'static [f64],
+    /// The bounds in whole nanoseconds, so a call's bucket is found by integer compares on the
+    /// duration as measured, with no float conversion.
+    bounds_nanos: Box<[u64]>,
     rows: Rows,
 }
 
@@ -93,20 +96,29 @@ pub(crate) struct HistogramSnapshot {
 
 impl ShardedHistogram {
     pub(crate) fn new(bounds: &'static [f64]) -> Self {
+        // Bounds are positive seconds (checked by the macro); `as` saturates for huge ones.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let bounds_nanos = bounds.iter().map(|b| (b * 1e9).round() as u64).collect();
         Self {
             bounds,
+            bounds_nanos,
             rows: Rows::new(bounds.len() + 2),
         }
     }
 
     #[inline]
     pub(crate) fn observe(&self, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        // Prometheus buckets are `le`: the first bound at or above the value.
-        let bucket = self.bounds.partition_point(|bound| *bound < seconds);
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        // Prometheus buckets are `le`: the first bound at or above the value. A linear scan: the
+        // lists are short, and calls of one function mostly land in the same bucket, so the
+        // branch predicts well (a binary search's does not).
+        let bucket = self
+            .bounds_nanos
+            .iter()
+            .position(|bound| nanos <= *bound)
+            .unwrap_or(self.bounds_nanos.len());
         let row = shard();
         self.rows.slot(row, bucket).fetch_add(1, Relaxed);
-        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
         self.rows
             .slot(row, self.bounds.len() + 1)
             .fetch_add(nanos, Relaxed);

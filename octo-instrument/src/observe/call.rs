@@ -14,7 +14,7 @@ use tracing_core::field::Value;
 use super::emit::{Line, emit};
 use super::probe::ErrorReport;
 use super::site::CallSite;
-use crate::metrics::events::{EventMetrics, Outcome};
+use crate::metrics::events::Outcome;
 use crate::metrics::extra::ExtraCall;
 
 /// A call in progress. Records exactly one outcome: `finish` (ok / error), a panic caught while
@@ -22,22 +22,21 @@ use crate::metrics::extra::ExtraCall;
 #[doc(hidden)]
 pub struct ObservedCall {
     site: &'static CallSite,
-    metrics: &'static EventMetrics,
     span: Span,
     start: Instant,
     done: bool,
-    extra: Option<ExtraCall>,
+    // Boxed: only sites with extra families have one, and an async call's future carries this
+    // struct in its state, so every byte here is copied whenever the future moves.
+    extra: Option<Box<ExtraCall>>,
 }
 
 impl ObservedCall {
     /// Starts a call: calls-started counter up, clock started, `<event>.started` logged in `span`.
     #[inline]
     pub fn start(site: &'static CallSite, span: Span) -> Self {
-        let metrics = site.metrics();
-        metrics.start();
+        site.metrics().start();
         let call = Self {
             site,
-            metrics,
             span,
             start: Instant::now(),
             done: false,
@@ -54,7 +53,9 @@ impl ObservedCall {
         label_values: &[&dyn Display],
     ) -> Self {
         let mut call = Self::start(site, span);
-        call.extra = site.extra().map(|families| families.start(label_values));
+        call.extra = site
+            .extra()
+            .map(|families| Box::new(families.start(label_values)));
         call
     }
 
@@ -151,7 +152,7 @@ impl ObservedCall {
     }
 
     fn record(&mut self, outcome: Outcome, elapsed: Duration) {
-        self.metrics.observe(outcome, elapsed);
+        self.site.metrics().observe(outcome, elapsed);
         if let Some(extra) = self.extra.take() {
             extra.finish(elapsed);
         }
