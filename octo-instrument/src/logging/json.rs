@@ -64,7 +64,7 @@ pub(crate) fn write_f64(out: &mut String, value: f64) {
         if fraction != 0 {
             out.push('.');
             let mut width = 3;
-            while fraction % 10 == 0 {
+            while fraction.is_multiple_of(10) {
                 fraction /= 10;
                 width -= 1;
             }
