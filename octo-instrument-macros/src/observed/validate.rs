@@ -59,7 +59,7 @@ pub(crate) struct Plan {
     pub(crate) labels: Vec<Label>,
     pub(crate) shape: Shape,
     /// The declared return type, for the fake return edge; `None` where it cannot be named
-    /// (`impl Trait`) or is `()`.
+    /// (`impl Trait`).
     pub(crate) fake_return: Option<Type>,
 }
 
@@ -296,17 +296,15 @@ fn single_type_arg(segment: &syn::PathSegment) -> Option<&Type> {
 
 fn fake_return(output: &ReturnType) -> Option<Type> {
     match output {
-        ReturnType::Default => None,
+        // `()` too: a body that only diverges (`panic!`) would otherwise leave the output's type
+        // to be inferred from the outcome probe, which picks `Result`.
+        ReturnType::Default => Some(syn::parse_quote!(())),
         ReturnType::Type(_, ty) => {
             let mut finder = ImplTraitFinder(false);
             syn::visit::Visit::visit_type(&mut finder, ty);
-            (!finder.0 && !is_unit(ty)).then(|| (**ty).clone())
+            (!finder.0).then(|| (**ty).clone())
         }
     }
-}
-
-fn is_unit(ty: &Type) -> bool {
-    matches!(ty, Type::Tuple(t) if t.elems.is_empty())
 }
 
 /// Finds `impl Trait` anywhere in a type: such a type cannot be written in a `let`.
