@@ -211,6 +211,16 @@ fn install(settings: &Settings) -> Result<Guard, Error> {
 /// Returned by [`init`](crate::init): keep it alive in `main`. Dropping it waits (up to five
 /// seconds) until the log lines queued so far are written, so the last lines of a service that
 /// exits are not lost.
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// let guard = octo_instrument::init().expect("valid environment");
+/// tracing::info!(event = "service.ready");
+/// // Before printing something that must come after the logs (a report, a prompt):
+/// assert!(guard.flush(Duration::from_secs(1)));
+/// drop(guard); // flushes again, at exit
+/// ```
 #[must_use = "dropping the guard at once flushes and leaves nothing to flush at exit"]
 pub struct Guard {
     backgrounds: Vec<Arc<Background>>,

@@ -1,4 +1,4 @@
-//! Logging in the OctoLLM schema: [`Config`](crate::Config) / [`init`](crate::init) for a
+//! Logging in the OctoLLM schema: [`Config`] / [`init`](crate::init) for a
 //! service, [`LogLayer`] to add the format to a subscriber of your own.
 
 mod config;

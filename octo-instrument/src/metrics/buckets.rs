@@ -1,4 +1,17 @@
 //! Bucket lists of the OctoLLM standard, selectable with `#[observed(buckets = http)]`.
+//!
+//! ```
+//! use octo_instrument::observed;
+//!
+//! #[observed(event = "docs.bucket_example", buckets = llm)]
+//! fn complete() {}
+//!
+//! complete();
+//! let text = octo_instrument::metrics::render();
+//! for bound in octo_instrument::metrics::buckets::LLM {
+//!     assert!(text.contains(&format!(r#"event="docs.bucket_example",outcome="ok",le="{bound}"}}"#)));
+//! }
+//! ```
 
 /// HTTP request durations, seconds: the standard's `http_request_duration_seconds` buckets.
 pub const HTTP: &[f64] = &[0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0];

@@ -27,7 +27,11 @@ use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncode
 
 pub use server::MetricsServer;
 
-/// The `Content-Type` of [`render`]'s output.
+/// The `Content-Type` of [`render`]'s output, for a `/metrics` handler of your own.
+///
+/// ```
+/// assert!(octo_instrument::metrics::CONTENT_TYPE.starts_with("text/plain; version=0.0.4"));
+/// ```
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 struct Families {
@@ -138,6 +142,16 @@ pub(crate) fn set_build_info(identity: &crate::identity::Identity) {
 
 /// The Prometheus text exposition of every family, each series labelled with `service`.
 /// Every `#[observed]` event in the binary is present, at zero before its first call.
+///
+/// ```
+/// #[octo_instrument::observed(event = "docs.render_example")]
+/// fn never_called() {}
+///
+/// let text = octo_instrument::metrics::render();
+/// assert!(text.contains("# TYPE event_duration_seconds histogram"));
+/// assert!(text.contains(r#"event="docs.render_example",outcome="ok"} 0"#));
+/// # let _ = never_called;
+/// ```
 pub fn render() -> String {
     crate::observe::site::register_all();
     let service = crate::identity::current().service.clone();
@@ -167,7 +181,12 @@ pub fn render() -> String {
 }
 
 /// Serves [`render`] at `GET /metrics` on `addr` from a background thread, for services that have
-/// no HTTP server of their own. See [`MetricsServer`].
+/// no HTTP server of their own; the listener stops when the returned [`MetricsServer`] drops.
+///
+/// ```
+/// let server = octo_instrument::metrics::serve("127.0.0.1:0").unwrap();
+/// assert_ne!(server.local_addr().port(), 0);
+/// ```
 pub fn serve(addr: impl std::net::ToSocketAddrs) -> std::io::Result<MetricsServer> {
     MetricsServer::start(addr)
 }
