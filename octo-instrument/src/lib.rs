@@ -3,10 +3,12 @@
 
 mod error;
 pub mod event;
+mod filter;
 mod identity;
 pub mod logging;
 pub mod metrics;
 mod observe;
+pub mod trace;
 
 #[doc(hidden)]
 #[path = "private.rs"]

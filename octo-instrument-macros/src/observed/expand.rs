@@ -16,6 +16,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use super::item::ObservedFn;
@@ -25,7 +26,7 @@ pub(crate) fn function(func: &ObservedFn, plan: &Plan) -> TokenStream {
     let p = &plan.private;
     let inner_attrs = &func.inner_attrs;
     let site = call_site(plan);
-    let start = start_call(plan);
+    let start = start_call(func, plan);
     let user_body = &func.body;
     let fake_return = fake_return(plan);
     // The user's tokens get a block of their own, so their `use` items and shadowing cannot
@@ -115,16 +116,20 @@ fn optional_str(p: &TokenStream, lit: Option<&syn::LitStr>) -> TokenStream {
     }
 }
 
-fn start_call(plan: &Plan) -> TokenStream {
+fn start_call(func: &ObservedFn, plan: &Plan) -> TokenStream {
     let p = &plan.private;
     let event = &plan.event;
     let level = plan.level.ident();
     let fields = plan.fields.as_ref().map(|fields| quote!(, #fields));
+    // The OpenTelemetry code attributes; the log layer leaves `code.*` out of log lines.
+    let function = syn::LitStr::new(&func.sig.ident.unraw().to_string(), func.sig.ident.span());
     let span = quote! {
         #p::tracing::span!(
             target: #p::module_path!(),
             #p::tracing::Level::#level,
-            #event
+            #event,
+            code.function = #function,
+            code.namespace = #p::module_path!()
             #fields
         )
     };

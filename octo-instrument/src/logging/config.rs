@@ -5,20 +5,23 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use opentelemetry_sdk::trace::Sampler;
+use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::{EnvFilter, Layer};
 
 use super::env;
 use super::layer::{Format, LogLayer};
 use super::sink::{Background, Sink};
 use crate::Error;
+use crate::filter::Selection;
 use crate::identity::{self, Identity};
+use crate::trace::{self, OtlpProtocol, OtlpSettings, Tracing};
 
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
 
-/// How long dropping the [`Guard`] waits for queued lines to be written.
+/// How long dropping the [`Guard`] waits for queued lines and spans to be written.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The builder behind [`init`](crate::init). Builder values are defaults: the environment
@@ -42,6 +45,8 @@ pub struct Config {
     log_level: Option<String>,
     json: Option<bool>,
     log_dir: Option<PathBuf>,
+    otlp_endpoint: Option<String>,
+    otlp_protocol: Option<OtlpProtocol>,
 }
 
 /// Every setting, after the environment was applied and checked.
@@ -51,6 +56,8 @@ pub(crate) struct Settings {
     pub(crate) directives: String,
     pub(crate) json: bool,
     pub(crate) log_dir: Option<PathBuf>,
+    pub(crate) sampler: Sampler,
+    pub(crate) otlp: Option<OtlpSettings>,
 }
 
 impl Config {
@@ -100,6 +107,31 @@ impl Config {
         self
     }
 
+    /// The OTLP collector's base URL, unless `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set. Unset everywhere: nothing is exported.
+    pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.otlp_endpoint = Some(url.into());
+        self
+    }
+
+    /// The OTLP transport, unless `OTEL_EXPORTER_OTLP_PROTOCOL` is set; gRPC by default.
+    pub fn otlp_protocol(mut self, protocol: OtlpProtocol) -> Self {
+        self.otlp_protocol = Some(protocol);
+        self
+    }
+
+    /// Builds the trace pipeline these settings describe without installing anything, for a
+    /// subscriber assembled by hand (see [`trace`](crate::trace)).
+    pub fn tracing(&self) -> Result<Tracing, Error> {
+        let settings = self.settings()?;
+        Tracing::build(
+            &settings.identity,
+            &settings.directives,
+            settings.sampler,
+            settings.otlp.as_ref(),
+        )
+    }
+
     /// Applies the environment over the builder values and checks everything.
     pub(crate) fn settings(&self) -> Result<Settings, Error> {
         let pick =
@@ -131,6 +163,8 @@ impl Config {
         let log_dir = env::var("LOG_DIR")
             .map(PathBuf::from)
             .or_else(|| self.log_dir.clone());
+        let sampler = trace::sampler::from_env()?;
+        let otlp = trace::otlp_settings(self.otlp_endpoint.as_deref(), self.otlp_protocol)?;
         Ok(Settings {
             identity: Identity {
                 service,
@@ -140,17 +174,20 @@ impl Config {
             directives,
             json,
             log_dir,
+            sampler,
+            otlp,
         })
     }
 
-    /// Installs JSON (or console) logging to stdout, the optional log files and the metric
-    /// identity, process-wide. Returns a guard that flushes queued lines when dropped.
+    /// Installs JSON (or console) logging to stdout, the optional log files, the trace
+    /// pipeline and the metric identity, process-wide. Returns a guard that flushes queued
+    /// lines and spans when dropped.
     pub fn init(self) -> Result<Guard, Error> {
         let settings = self.settings()?;
         if INITIALIZED.swap(true, Ordering::AcqRel) {
             return Err(Error::AlreadyInitialized);
         }
-        let result = install(&settings);
+        let result = install(settings);
         if result.is_err() {
             INITIALIZED.store(false, Ordering::Release);
         }
@@ -158,7 +195,7 @@ impl Config {
     }
 }
 
-fn install(settings: &Settings) -> Result<Guard, Error> {
+fn install(settings: Settings) -> Result<Guard, Error> {
     let mut layer = LogLayer::new();
     let mut backgrounds = Vec::new();
 
@@ -196,16 +233,25 @@ fn install(settings: &Settings) -> Result<Guard, Error> {
         backgrounds.push(background);
     }
 
-    let filter = EnvFilter::builder()
-        .parse(&settings.directives)
-        .expect("directives were checked by env::parse_level");
-    let subscriber = tracing_subscriber::registry().with(layer.with_filter(filter));
+    let tracing = Tracing::build(
+        &settings.identity,
+        &settings.directives,
+        settings.sampler,
+        settings.otlp.as_ref(),
+    )?;
+    let subscriber = tracing_subscriber::registry()
+        .with(layer.with_filter(Selection::logs(&settings.directives)))
+        .with(tracing.layer());
     tracing::subscriber::set_global_default(subscriber).map_err(|_| Error::SubscriberAlreadySet)?;
+    tracing.install_global();
 
-    identity::set(settings.identity.clone());
-    crate::metrics::set_build_info(&settings.identity);
+    identity::set(settings.identity);
+    crate::metrics::set_build_info(identity::current());
     crate::observe::site::register_all();
-    Ok(Guard { backgrounds })
+    Ok(Guard {
+        backgrounds,
+        tracing,
+    })
 }
 
 /// Returned by [`init`](crate::init): keep it alive in `main`. Dropping it waits (up to five
@@ -224,12 +270,19 @@ fn install(settings: &Settings) -> Result<Guard, Error> {
 #[must_use = "dropping the guard at once flushes and leaves nothing to flush at exit"]
 pub struct Guard {
     backgrounds: Vec<Arc<Background>>,
+    tracing: Tracing,
 }
 
 impl Guard {
-    /// Writes out every line queued so far; false if that took longer than `timeout`.
+    /// Writes out every line and exports every span queued so far; false if that took longer
+    /// than `timeout` in all.
     pub fn flush(&self, timeout: Duration) -> bool {
-        self.backgrounds.iter().all(|b| b.flush(timeout))
+        let deadline = Instant::now() + timeout;
+        let logs = self.backgrounds.iter().all(|b| b.flush(timeout));
+        let spans = self
+            .tracing
+            .flush(deadline.saturating_duration_since(Instant::now()));
+        logs && spans
     }
 }
 

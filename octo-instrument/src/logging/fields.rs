@@ -32,6 +32,9 @@ impl Fields {
     }
 
     fn push(&mut self, field: &Field, write: impl FnOnce(&mut String)) {
+        if is_trace_only(field.name()) {
+            return;
+        }
         let start = self.buf.len();
         write(&mut self.buf);
         let range = start..self.buf.len();
@@ -94,6 +97,12 @@ impl Visit for Fields {
             json::write_fmt_str(out, format_args!("{value:?}"));
         });
     }
+}
+
+/// Fields meant for the trace alone: `tracing-opentelemetry`'s `otel.*` controls and the
+/// `code.*` attributes `#[observed]` spans carry. Log lines leave them out.
+fn is_trace_only(name: &str) -> bool {
+    name.starts_with("otel.") || name.starts_with("code.")
 }
 
 /// A span's fields, kept in the span's extensions.

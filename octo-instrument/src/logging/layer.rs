@@ -14,7 +14,7 @@ use super::fields::{Fields, SpanFields};
 use super::json;
 use super::sink::Sink;
 use super::timestamp::write_rfc3339;
-use crate::identity;
+use crate::{identity, trace};
 
 /// Keys the schema sets itself; a user field of the same name is written as `fields.<key>`.
 const RESERVED: &[&str] = &[
@@ -25,6 +25,8 @@ const RESERVED: &[&str] = &[
     "service",
     "environment",
     "version",
+    "trace_id",
+    "span_id",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,6 +286,13 @@ fn format_json<S>(
     json::write_str(out, &identity.environment);
     out.push_str(",\"version\":");
     json::write_str(out, &identity.version);
+    trace::with_current_ids(|trace_id, span_id| {
+        out.push_str(",\"trace_id\":\"");
+        trace::push_hex(out, &trace_id);
+        out.push_str("\",\"span_id\":\"");
+        trace::push_hex(out, &span_id);
+        out.push('"');
+    });
     for_each_field(seen, event, fields, name_key, ctx, |key, value| {
         out.push(',');
         if RESERVED.contains(&key) {
@@ -354,6 +363,13 @@ fn format_console<S>(
         out.push('=');
         paint(out, RESET);
         out.push_str(value);
+    });
+    trace::with_current_ids(|trace_id, _| {
+        out.push(' ');
+        paint(out, DIM);
+        out.push_str("trace_id=");
+        trace::push_hex(out, &trace_id);
+        paint(out, RESET);
     });
     out.push(' ');
     paint(out, DIM);

@@ -2,7 +2,7 @@
 //! service, [`LogLayer`] to add the format to a subscriber of your own.
 
 mod config;
-mod env;
+pub(crate) mod env;
 mod fields;
 mod json;
 mod layer;

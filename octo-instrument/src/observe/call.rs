@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_core::field::Value;
 
 use super::emit::{Line, emit};
@@ -114,6 +115,7 @@ impl ObservedCall {
             Some(report) => {
                 self.record(Outcome::Error, elapsed);
                 crate::metrics::count_error(spec.event, report.error_type);
+                mark_failed(&self.span, &report.message);
                 let message = tracing::field::display(&report.message);
                 emit(
                     spec.error_log,
@@ -139,6 +141,7 @@ impl ObservedCall {
         let spec = &self.site.spec;
         crate::metrics::count_error(spec.event, "panic");
         let message = panic_message(payload);
+        mark_failed(&self.span, &message);
         emit(
             spec.error_log,
             &self.span,
@@ -199,6 +202,13 @@ impl Drop for ObservedCall {
                 ..Line::default()
             },
         );
+    }
+}
+
+/// Span status `ERROR` with the message, as OpenTelemetry shows failed operations.
+fn mark_failed(span: &Span, message: &dyn Display) {
+    if !span.is_disabled() {
+        span.set_status(opentelemetry::trace::Status::error(message.to_string()));
     }
 }
 

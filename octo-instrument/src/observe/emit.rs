@@ -37,7 +37,7 @@ pub(crate) fn enabled(callsite: &'static DefaultCallsite) -> bool {
     interest.is_always() || dispatcher::get_default(|dispatch| dispatch.enabled(metadata))
 }
 
-/// Emits `line` as a child of `span` (or of the current span where `span` is disabled).
+/// Emits `line` inside `span` (or the current span where `span` is disabled).
 pub(crate) fn emit(callsite: &'static DefaultCallsite, span: &Span, line: &Line<'_>) {
     if !enabled(callsite) {
         return;
@@ -65,8 +65,7 @@ pub(crate) fn emit(callsite: &'static DefaultCallsite, span: &Span, line: &Line<
         (&field[7], line.ret),
     ];
     let value_set = fields.value_set(&values);
-    match span.id() {
-        Some(id) => Event::child_of(id, metadata, &value_set),
-        None => Event::dispatch(metadata, &value_set),
-    }
+    // Inside the span rather than `Event::child_of` it: entering makes the span's trace
+    // context current, which is where the log line's `trace_id` and `span_id` come from.
+    span.in_scope(|| Event::dispatch(metadata, &value_set));
 }
