@@ -4,6 +4,8 @@
 mod error;
 pub mod event;
 mod filter;
+#[cfg(any(feature = "axum", feature = "reqwest"))]
+pub mod http;
 mod identity;
 pub mod logging;
 pub mod metrics;

@@ -1,6 +1,9 @@
 //! Test support: capture the JSON lines of a thread-local subscriber, and read Prometheus samples
 //! out of `octo_instrument::metrics::render()`.
 
+pub mod otlp;
+pub mod traced;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -137,7 +137,8 @@ fn json_logs_false_is_a_readable_console_format() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 5, "{text}");
     assert!(
-        lines[1].contains(" INFO probe.work.started n=0 octo_probe"),
+        lines[1].contains(" INFO probe.work.started n=0 trace_id=")
+            && lines[1].ends_with(" octo_probe"),
         "{text}"
     );
     assert!(

@@ -16,6 +16,8 @@
 pub mod buckets;
 pub(crate) mod events;
 pub(crate) mod extra;
+#[cfg(feature = "axum")]
+pub(crate) mod http;
 mod server;
 pub(crate) mod sharded;
 

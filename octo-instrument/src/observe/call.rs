@@ -9,8 +9,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tracing::Span;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_core::field::Value;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::emit::{Line, emit};
 use super::probe::ErrorReport;
@@ -216,7 +216,7 @@ fn millis(elapsed: Duration) -> f64 {
     elapsed.as_secs_f64() * 1000.0
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
     if let Some(message) = payload.downcast_ref::<&'static str>() {
         message
     } else if let Some(message) = payload.downcast_ref::<String>() {

@@ -248,13 +248,14 @@ impl Worker {
         // The exporter's own crates (tonic, hyper, reqwest) log and open spans through `tracing`;
         // on this thread they must not reach the service's subscriber, or exporting spans would
         // make spans (and a failing collector would flood the service's logs).
-        let result = tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::new(), || {
-            let export = self.exporter.export(spans);
-            match &self.runtime {
-                Some(runtime) => runtime.block_on(export),
-                None => block_on(export),
-            }
-        });
+        let result =
+            tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::new(), || {
+                let export = self.exporter.export(spans);
+                match &self.runtime {
+                    Some(runtime) => runtime.block_on(export),
+                    None => block_on(export),
+                }
+            });
         match result {
             Ok(()) if self.failing => {
                 self.failing = false;

@@ -77,9 +77,11 @@ pub(crate) fn settings(
     };
     // The traces-specific variable is used verbatim; the generic one (and the builder value) is a
     // base URL that HTTP appends the signal's path to, as the specification says.
-    let (endpoint, verbatim) = if let Some(value) = env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    {
-        (check_url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &value)?, true)
+    let (endpoint, verbatim) = if let Some(value) = env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+        (
+            check_url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &value)?,
+            true,
+        )
     } else if let Some(value) = env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
         (check_url("OTEL_EXPORTER_OTLP_ENDPOINT", &value)?, false)
     } else if let Some(value) = endpoint {
@@ -103,7 +105,13 @@ mod tests {
     #[test]
     fn urls() {
         assert!(check_url("X", "http://collector:4317").is_ok());
-        for bad in ["collector:4317", "https://collector", "http://", "http:// x", "ftp://a"] {
+        for bad in [
+            "collector:4317",
+            "https://collector",
+            "http://",
+            "http:// x",
+            "ftp://a",
+        ] {
             let err = check_url("X", bad).unwrap_err().to_string();
             assert!(err.starts_with("invalid X="), "{err}");
         }

@@ -69,8 +69,16 @@ mod tests {
     #[test]
     fn bad_values_name_the_variable() {
         let err = parse(Some("jaeger_remote"), None).unwrap_err().to_string();
-        assert!(err.starts_with("invalid OTEL_TRACES_SAMPLER=\"jaeger_remote\""), "{err}");
-        let err = parse(Some("traceidratio"), Some("2")).unwrap_err().to_string();
-        assert!(err.starts_with("invalid OTEL_TRACES_SAMPLER_ARG=\"2\""), "{err}");
+        assert!(
+            err.starts_with("invalid OTEL_TRACES_SAMPLER=\"jaeger_remote\""),
+            "{err}"
+        );
+        let err = parse(Some("traceidratio"), Some("2"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("invalid OTEL_TRACES_SAMPLER_ARG=\"2\""),
+            "{err}"
+        );
     }
 }

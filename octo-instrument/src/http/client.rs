@@ -1,0 +1,118 @@
+//! Outbound requests with reqwest: a client span each, and the trace context and request id of
+//! the request being handled carried on to the next service.
+
+use std::future::Future;
+
+use opentelemetry::trace::Status;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use super::request_id::{HEADER, RequestId};
+use crate::trace::propagation;
+
+/// Sends a reqwest request with a client span and the propagation headers.
+///
+/// ```no_run
+/// use octo_instrument::http::SendTraced;
+///
+/// # async fn call() -> Result<(), reqwest::Error> {
+/// let client = reqwest::Client::new();
+/// let response = client
+///     .post("http://arm-coder:8081/api/v1/code")
+///     .body("fn main() {}")
+///     .send_traced()
+///     .await?;
+/// # let _ = response;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// The request carries `traceparent` (and `tracestate` / `baggage` where there is one) of a new
+/// client span, a child of the current span, so the next service's server span is that client
+/// span's child; and `X-Request-ID` of the request being handled, unless the request already
+/// has one. The client span has the OpenTelemetry HTTP client attributes and status `ERROR`
+/// when the request fails or the response is a 5xx.
+pub trait SendTraced {
+    /// As `RequestBuilder::send`, traced.
+    fn send_traced(self) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send;
+}
+
+impl SendTraced for reqwest::RequestBuilder {
+    fn send_traced(self) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send {
+        let (client, request) = self.build_split();
+        let prepared = request.map(|mut request| {
+            let span = client_span(&request);
+            propagation::inject(&span.context(), request.headers_mut());
+            if !request.headers().contains_key(HEADER)
+                && let Some(id) = span.in_scope(RequestId::current)
+            {
+                request.headers_mut().insert(HEADER, id.header_value());
+            }
+            (request, span)
+        });
+        async move {
+            let (request, span) = prepared?;
+            let result = client.execute(request).instrument(span.clone()).await;
+            match &result {
+                Ok(response) => {
+                    let status = response.status();
+                    span.set_attribute("http.response.status_code", i64::from(status.as_u16()));
+                    if status.is_server_error() {
+                        span.set_status(Status::error(status.to_string()));
+                    }
+                }
+                Err(err) => {
+                    span.set_attribute("error.type", error_type(err));
+                    span.set_status(Status::error(err.to_string()));
+                }
+            }
+            result
+        }
+    }
+}
+
+fn client_span(request: &reqwest::Request) -> tracing::Span {
+    let method = request.method().as_str().to_owned();
+    let span = tracing::info_span!(
+        target: "octo_instrument::http",
+        "http.client",
+        otel.name = %method,
+        otel.kind = "client",
+    );
+    if span.is_disabled() {
+        return span;
+    }
+    let url = request.url();
+    span.set_attribute("http.request.method", method);
+    // Without credentials or query: those can hold secrets.
+    span.set_attribute(
+        "url.full",
+        format!(
+            "{}://{}{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.port().map(|p| format!(":{p}")).unwrap_or_default()
+        ) + url.path(),
+    );
+    if let Some(host) = url.host_str() {
+        span.set_attribute("server.address", host.to_owned());
+    }
+    if let Some(port) = url.port_or_known_default() {
+        span.set_attribute("server.port", i64::from(port));
+    }
+    span
+}
+
+fn error_type(err: &reqwest::Error) -> &'static str {
+    if err.is_timeout() {
+        "timeout"
+    } else if err.is_connect() {
+        "connect"
+    } else if err.is_body() || err.is_decode() {
+        "body"
+    } else if err.is_request() {
+        "request"
+    } else {
+        "other"
+    }
+}

@@ -1,0 +1,15 @@
+//! HTTP: the tower layer for servers (feature `axum`) and the reqwest hook (feature `reqwest`).
+//! Together they make one request followable through every service: by `request_id` in the
+//! logs and by `trace_id` in the traces.
+
+#[cfg(feature = "reqwest")]
+mod client;
+mod request_id;
+#[cfg(feature = "axum")]
+mod server;
+
+#[cfg(feature = "reqwest")]
+pub use client::SendTraced;
+pub use request_id::{HEADER as REQUEST_ID_HEADER, RequestId};
+#[cfg(feature = "axum")]
+pub use server::{ResponseFuture, ServerLayer, ServerService, UNMATCHED};

@@ -1,0 +1,154 @@
+//! `X-Request-ID`: kept when it is safe to repeat, else replaced; readable anywhere inside the
+//! request.
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::HeaderValue;
+
+/// The request-id header, lowercase as HTTP/2 sends it.
+pub const HEADER: &str = "x-request-id";
+
+/// Longest inbound id kept as it is.
+const MAX_LEN: usize = 128;
+
+/// The id of the request being handled: the caller's `X-Request-ID` when it is 1–128
+/// characters of `[A-Za-z0-9._:-]`, otherwise a fresh `req_` + 16 lowercase hex digits.
+/// Anything else (empty, too long, control characters, CR/LF, non-ASCII) is never echoed.
+///
+/// ```
+/// use octo_instrument::http::RequestId;
+///
+/// assert_eq!(RequestId::from_header(Some("req_9f86d081884c7d65")).as_str(), "req_9f86d081884c7d65");
+/// let fresh = RequestId::from_header(Some("evil\r\nSet-Cookie: a=b"));
+/// assert!(fresh.as_str().starts_with("req_") && fresh.as_str().len() == 20);
+/// assert_ne!(RequestId::new(), RequestId::new());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RequestId(Arc<str>);
+
+impl RequestId {
+    /// A fresh id: `req_` and 64 random bits in hex.
+    pub fn new() -> Self {
+        let mut id = String::with_capacity(20);
+        id.push_str("req_");
+        crate::trace::push_hex(&mut id, &random_u64().to_be_bytes());
+        Self(id.into())
+    }
+
+    /// The inbound header's value when it is well-formed, else a fresh id.
+    pub fn from_header(value: Option<&str>) -> Self {
+        match value {
+            Some(value) if is_well_formed(value) => Self(value.into()),
+            _ => Self::new(),
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id of the request the current span belongs to, if any: what outbound requests
+    /// carry, and what handlers deep in a call stack can log or return.
+    ///
+    /// ```
+    /// assert_eq!(octo_instrument::http::RequestId::current(), None);
+    /// ```
+    pub fn current() -> Option<Self> {
+        tracing::Span::current()
+            .with_subscriber(|(id, dispatch)| {
+                let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
+                let span = tracing_subscriber::registry::LookupSpan::span(registry, id)?;
+                span.scope()
+                    .find_map(|span| span.extensions().get::<Self>().cloned())
+            })
+            .flatten()
+    }
+
+    pub(crate) fn header_value(&self) -> HeaderValue {
+        HeaderValue::from_str(&self.0).expect("request ids are visible ASCII")
+    }
+}
+
+impl Default for RequestId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+fn is_well_formed(value: &str) -> bool {
+    (1..=MAX_LEN).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// 64 random bits from the standard library's per-process random keys mixed with a counter
+/// and the clock: unique per request, not a secret.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        static KEYS: std::collections::hash_map::RandomState =
+            std::collections::hash_map::RandomState::new();
+    }
+    let mut hasher = KEYS.with(BuildHasher::build_hasher);
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_or_replaced() {
+        for kept in ["a", "req_1", "A.b_c:d-e", &"x".repeat(128)] {
+            assert_eq!(RequestId::from_header(Some(kept)).as_str(), kept);
+        }
+        for replaced in [
+            "",
+            " ",
+            "a b",
+            "a\r\nb",
+            "é",
+            "a/b",
+            "a\0",
+            &"x".repeat(129),
+        ] {
+            let id = RequestId::from_header(Some(replaced));
+            assert!(id.as_str().starts_with("req_"), "{replaced:?}");
+            assert_eq!(id.as_str().len(), 20);
+            assert!(
+                id.as_str()[4..]
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            );
+        }
+    }
+
+    #[test]
+    fn fresh_ids_differ() {
+        let ids: std::collections::HashSet<_> = (0..1000).map(|_| RequestId::new()).collect();
+        assert_eq!(ids.len(), 1000);
+    }
+}
