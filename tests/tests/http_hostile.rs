@@ -60,24 +60,57 @@ fn cases() -> Vec<Case> {
         id("JSON breaker", b"req\",\"level\":\"critical"),
         tp("empty traceparent", String::new(), false),
         tp("10 KB traceparent", "0".repeat(10 * 1024), false),
-        tp("wrong version ff", format!("ff-{TRACE_ID}-00f067aa0ba902b7-01"), false),
-        tp("all-zero trace id", format!("00-{}-00f067aa0ba902b7-01", "0".repeat(32)), false),
-        tp("all-zero span id", format!("00-{TRACE_ID}-{}-01", "0".repeat(16)), false),
-        tp("extra fields on version 00", format!("00-{TRACE_ID}-00f067aa0ba902b7-01-extra"), false),
-        tp("short trace id", "00-4bf92f35-00f067aa0ba902b7-01".to_owned(), false),
-        tp("non-hex", format!("00-{}-00f067aa0ba902b7-01", "g".repeat(32)), false),
+        tp(
+            "wrong version ff",
+            format!("ff-{TRACE_ID}-00f067aa0ba902b7-01"),
+            false,
+        ),
+        tp(
+            "all-zero trace id",
+            format!("00-{}-00f067aa0ba902b7-01", "0".repeat(32)),
+            false,
+        ),
+        tp(
+            "all-zero span id",
+            format!("00-{TRACE_ID}-{}-01", "0".repeat(16)),
+            false,
+        ),
+        tp(
+            "extra fields on version 00",
+            format!("00-{TRACE_ID}-00f067aa0ba902b7-01-extra"),
+            false,
+        ),
+        tp(
+            "short trace id",
+            "00-4bf92f35-00f067aa0ba902b7-01".to_owned(),
+            false,
+        ),
+        tp(
+            "non-hex",
+            format!("00-{}-00f067aa0ba902b7-01", "g".repeat(32)),
+            false,
+        ),
         Case {
             forbidden: b"X-Evil".to_vec(),
-            ..tp("CR/LF in traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01\r\nX-Evil: 1"), true)
+            ..tp(
+                "CR/LF in traceparent",
+                format!("00-{TRACE_ID}-00f067aa0ba902b7-01\r\nX-Evil: 1"),
+                true,
+            )
         },
-        tp("well-formed (control)", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"), true),
+        tp(
+            "well-formed (control)",
+            format!("00-{TRACE_ID}-00f067aa0ba902b7-01"),
+            true,
+        ),
     ]
 }
 
 async fn send_raw(base: &str, header: &str, value: &[u8]) -> Vec<u8> {
     let addr = base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut request = b"GET /hostile/ids HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".to_vec();
+    let mut request =
+        b"GET /hostile/ids HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".to_vec();
     request.extend_from_slice(header.as_bytes());
     request.extend_from_slice(b": ");
     request.extend_from_slice(value);
@@ -113,8 +146,16 @@ fn hostile_headers_are_never_echoed_and_never_break_a_response() {
     for (case, response) in cases().iter().zip(&run.output) {
         let text = String::from_utf8_lossy(response);
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        assert!(!contains(response, &case.forbidden) || case.continues, "{}: echoed in {text}", case.name);
-        assert!(!text.contains("Set-Cookie") && !text.contains("X-Evil"), "{}: {text}", case.name);
+        assert!(
+            !contains(response, &case.forbidden) || case.continues,
+            "{}: echoed in {text}",
+            case.name
+        );
+        assert!(
+            !text.contains("Set-Cookie") && !text.contains("X-Evil"),
+            "{}: {text}",
+            case.name
+        );
         assert!(
             !contains(logs.as_bytes(), &case.forbidden) || case.continues,
             "{}: in the logs",
@@ -136,7 +177,11 @@ fn hostile_headers_are_never_echoed_and_never_break_a_response() {
         match case.kept {
             Some(kept) => assert_eq!(id, kept, "{}", case.name),
             None if case.header == "X-Request-ID" => {
-                assert!(id.starts_with("req_") && id.len() == 20, "{}: {id}", case.name);
+                assert!(
+                    id.starts_with("req_") && id.len() == 20,
+                    "{}: {id}",
+                    case.name
+                );
             }
             None => {}
         }

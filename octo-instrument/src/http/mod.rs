@@ -4,12 +4,16 @@
 
 #[cfg(feature = "reqwest")]
 mod client;
+#[cfg(feature = "axum")]
+mod metrics_route;
 mod request_id;
 #[cfg(feature = "axum")]
 mod server;
 
 #[cfg(feature = "reqwest")]
 pub use client::SendTraced;
+#[cfg(feature = "axum")]
+pub use metrics_route::metrics;
 pub use request_id::{HEADER as REQUEST_ID_HEADER, RequestId};
 #[cfg(feature = "axum")]
 pub use server::{ResponseFuture, ServerLayer, ServerService, UNMATCHED};

@@ -1,0 +1,94 @@
+//! Running one service: `init()`, bind, serve until SIGTERM or Ctrl-C, flush.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+
+/// Which service a process is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Orchestrator,
+    ArmCoder,
+}
+
+impl Role {
+    /// The service name logs, metrics and traces carry.
+    pub fn service_name(self) -> &'static str {
+        match self {
+            Self::Orchestrator => "octollm-orchestrator",
+            Self::ArmCoder => "octollm-arm-coder",
+        }
+    }
+
+    fn default_port(self) -> u16 {
+        match self {
+            Self::Orchestrator => 8080,
+            Self::ArmCoder => 8081,
+        }
+    }
+}
+
+/// Runs `role` as this process's service: `PORT` (0 picks a free one) on 127.0.0.1, or on
+/// `BIND_ADDR`; the orchestrator finds the arm at `ARM_CODER_URL`. Logs `service.listening`
+/// with the bound `addr` once it accepts connections.
+pub fn main(role: Role) -> Result<(), Box<dyn std::error::Error>> {
+    let guard = octo_instrument::Config::new()
+        .service_name(role.service_name())
+        .version(env!("CARGO_PKG_VERSION"))
+        .init()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(serve(role));
+    if let Err(err) = &result {
+        tracing::error!(event = "service.failed", error = %err);
+    }
+    // Leave the runtime before flushing, so the last spans go out from a plain thread.
+    drop(runtime);
+    drop(guard);
+    result
+}
+
+async fn serve(role: Role) -> Result<(), Box<dyn std::error::Error>> {
+    let port: u16 = match std::env::var("PORT") {
+        Ok(port) => port
+            .parse()
+            .map_err(|_| format!("invalid PORT={port:?}: expected a port number"))?,
+        Err(_) => role.default_port(),
+    };
+    let ip = std::env::var("BIND_ADDR").unwrap_or_else(|_| "127.0.0.1".to_owned());
+    let app: Router = match role {
+        Role::Orchestrator => {
+            let arm = std::env::var("ARM_CODER_URL")
+                .unwrap_or_else(|_| "http://127.0.0.1:8081".to_owned());
+            crate::orchestrator::Orchestrator::new(&arm).router()
+        }
+        Role::ArmCoder => crate::arm_coder::router(),
+    };
+    let listener = tokio::net::TcpListener::bind((ip.as_str(), port)).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(event = "service.listening", addr = %addr);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!(event = "service.stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
