@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the tests use from outside Rust (Debian's prometheus for promtool, Python's
-# prometheus_client for its exposition parser), then runs every test of the workspace, doctests
-# included. Safe to run again: installed tools are found and skipped.
+# Installs what the tests use from outside Rust (Debian's prometheus for promtool; Python's
+# prometheus_client for its exposition parser and the OpenTelemetry SDK for trace-context
+# interop), then runs every test of the workspace, doctests included. Safe to run again:
+# installed tools are found and skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,8 +13,9 @@ if ! command -v promtool >/dev/null 2>&1; then
     sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
   fi
 fi
-if ! python3 -c 'import prometheus_client' >/dev/null 2>&1; then
-  python3 -m pip install --quiet --disable-pip-version-check 'prometheus_client>=0.26,<0.27'
+if ! python3 -c 'import prometheus_client, opentelemetry.sdk' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check 'prometheus_client>=0.26,<0.27' \
+    'opentelemetry-api>=1.45,<2' 'opentelemetry-sdk>=1.45,<2'
 fi
 
 cargo test --workspace --all-features
