@@ -190,3 +190,36 @@ pub fn require_tool(available: bool, what: &str) -> bool {
     eprintln!("\n!!! SKIPPED: {what} is not installed; run scripts/test.sh to install it !!!\n");
     false
 }
+
+/// Runs the `octo-probe` process (`binary` is `env!("CARGO_BIN_EXE_octo-probe")`) with only the
+/// given configuration variables set, and returns what it wrote and how it exited.
+pub fn probe(binary: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(binary);
+    command.args(args);
+    for (var, _) in std::env::vars() {
+        if var.starts_with("OTEL_") {
+            command.env_remove(var);
+        }
+    }
+    for var in [
+        "LOG_LEVEL",
+        "JSON_LOGS",
+        "SERVICE_NAME",
+        "ENVIRONMENT",
+        "APP_VERSION",
+        "LOG_DIR",
+        "NO_COLOR",
+    ] {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied());
+    command.output().expect("probe runs")
+}
+
+/// Every line of a process's output parsed as JSON.
+pub fn json_lines(text: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}

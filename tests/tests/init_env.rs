@@ -10,28 +10,11 @@ use octo_instrument_tests::parse_samples;
 use serde_json::Value;
 
 fn probe(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_octo-probe"));
-    command.args(args);
-    for var in [
-        "LOG_LEVEL",
-        "JSON_LOGS",
-        "SERVICE_NAME",
-        "ENVIRONMENT",
-        "APP_VERSION",
-        "LOG_DIR",
-        "NO_COLOR",
-    ] {
-        command.env_remove(var);
-    }
-    command.envs(env.iter().copied());
-    command.output().expect("probe runs")
+    octo_instrument_tests::probe(env!("CARGO_BIN_EXE_octo-probe"), args, env)
 }
 
 fn json_lines(text: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(text)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-        .collect()
+    octo_instrument_tests::json_lines(text)
 }
 
 #[test]

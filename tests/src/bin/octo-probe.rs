@@ -1,7 +1,8 @@
 //! A service in miniature for the tests that need a process of their own: `init()` is global,
 //! and its environment variables, stdout and exit code are what a deployment sees.
 //!
-//! `octo-probe lines N` | `octo-probe double-init` | `octo-probe stall N`
+//! `octo-probe lines N` | `octo-probe double-init` | `octo-probe stall N` | `octo-probe spans N`
+//! | `octo-probe tokio-main N`
 
 use octo_instrument::observed;
 
@@ -18,18 +19,43 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().map_or("lines", String::as_str);
     let n: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(2);
-    let guard = match octo_instrument::Config::new().version("9.9.9").init() {
+    let init = || match octo_instrument::Config::new().version("9.9.9").init() {
         Ok(guard) => guard,
         Err(err) => {
             eprintln!("{err}");
             std::process::exit(2);
         }
     };
+    if mode == "tokio-main" {
+        // What `#[tokio::main(flavor = "current_thread")]` expands to: the guard is created and
+        // dropped inside the runtime, where a flush that needed this runtime would deadlock.
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let guard = init();
+                for i in 0..n {
+                    let _ = work(i);
+                }
+                drop(guard);
+            });
+        return;
+    }
+    let guard = init();
     match mode {
         "double-init" => match octo_instrument::init() {
             Ok(_) => eprintln!("second init succeeded"),
             Err(err) => eprintln!("{err}"),
         },
+        "spans" => {
+            for i in 0..n {
+                let _ = work(i * 2);
+            }
+            // Give the export thread time to try (and fail) a few batches.
+            std::thread::sleep(std::time::Duration::from_millis(2500));
+            eprint!("{}", octo_instrument::metrics::render());
+        }
         "stall" => {
             for i in 0..n {
                 let _ = work(i * 2);
