@@ -41,7 +41,10 @@ impl Service {
         let listening = service
             .next_until(|l| l["event"] == "service.listening")
             .expect("a service.listening line");
-        service.addr = listening["addr"].as_str().unwrap().to_owned();
+        listening["addr"]
+            .as_str()
+            .unwrap()
+            .clone_into(&mut service.addr);
         service
     }
 
@@ -115,7 +118,10 @@ fn one_request_is_one_trace_and_one_request_id_across_both_services() {
             .unwrap();
         (
             response.status().as_u16(),
-            response.headers()["x-request-id"].to_str().unwrap().to_owned(),
+            response.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
         )
     });
     assert_eq!((status, returned_id.as_str()), (201, "req_cross_service_1"));
@@ -125,21 +131,27 @@ fn one_request_is_one_trace_and_one_request_id_across_both_services() {
     let arm_lines = arm.stop();
     let wanted = |spans: &[ReceivedSpan]| spans.iter().any(|s| s.name == "task.dispatch");
     let mut spans = grpc.spans.wait_for(Duration::from_secs(10), wanted);
-    spans.extend(
-        http.spans
-            .wait_for(Duration::from_secs(10), |s| s.iter().any(|s| s.name == "llm.request")),
-    );
+    spans.extend(http.spans.wait_for(Duration::from_secs(10), |s| {
+        s.iter().any(|s| s.name == "llm.request")
+    }));
 
+    let trace_id = assert_one_trace(&spans);
+    assert_logs(&orchestrator_lines, &arm_lines, &trace_id);
+}
+
+/// One trace id, the arm's server span a child of the orchestrator's client span, the observed
+/// spans nested under them. Returns the trace id.
+fn assert_one_trace(spans: &[ReceivedSpan]) -> String {
     // Traces: one trace id, the arm's server span a child of the orchestrator's client span.
     let o = "octollm-orchestrator";
     let a = "octollm-arm-coder";
-    let o_server = one(&spans, o, "POST /api/v1/tasks");
+    let o_server = one(spans, o, "POST /api/v1/tasks");
     let trace_id = o_server.trace_id.clone();
-    let dispatch = one(&spans, o, "task.dispatch");
-    let client = one(&spans, o, "POST");
-    let a_server = one(&spans, a, "POST /api/v1/execute");
-    let execute = one(&spans, a, "task.execute");
-    let llm = one(&spans, a, "llm.request");
+    let dispatch = one(spans, o, "task.dispatch");
+    let client = one(spans, o, "POST");
+    let a_server = one(spans, a, "POST /api/v1/execute");
+    let execute = one(spans, a, "task.execute");
+    let llm = one(spans, a, "llm.request");
     for span in [o_server, dispatch, client, a_server, execute, llm] {
         assert_eq!(span.trace_id, trace_id, "{span:#?}");
         assert_eq!(span.resource["deployment.environment.name"], "test");
@@ -151,7 +163,10 @@ fn one_request_is_one_trace_and_one_request_id_across_both_services() {
     assert_eq!(client.kind, 3, "SPAN_KIND_CLIENT");
     assert_eq!(client.attributes["http.response.status_code"], "200");
     assert_eq!(client.attributes["server.address"], "127.0.0.1");
-    assert_eq!(a_server.parent_span_id, client.span_id, "continued from the traceparent");
+    assert_eq!(
+        a_server.parent_span_id, client.span_id,
+        "continued from the traceparent"
+    );
     assert_eq!(a_server.kind, 2);
     assert_eq!(execute.parent_span_id, a_server.span_id);
     assert_eq!(llm.parent_span_id, execute.span_id);
@@ -161,7 +176,13 @@ fn one_request_is_one_trace_and_one_request_id_across_both_services() {
         "octo_instrument_examples::arm_coder"
     );
 
-    // Logs: every line of the request, in both services, has its request id and trace id.
+    trace_id
+}
+
+/// Every line of the request, in both services, has its request id and the trace id.
+fn assert_logs(orchestrator_lines: &[Value], arm_lines: &[Value], trace_id: &str) {
+    let o = "octollm-orchestrator";
+    let a = "octollm-arm-coder";
     let of_request = |lines: &[Value]| -> Vec<Value> {
         lines
             .iter()
@@ -169,8 +190,8 @@ fn one_request_is_one_trace_and_one_request_id_across_both_services() {
             .cloned()
             .collect()
     };
-    let o_lines = of_request(&orchestrator_lines);
-    let a_lines = of_request(&arm_lines);
+    let o_lines = of_request(orchestrator_lines);
+    let a_lines = of_request(arm_lines);
     let events = |lines: &[Value]| -> BTreeSet<String> {
         lines
             .iter()
@@ -205,8 +226,12 @@ fn one_request_is_one_trace_and_one_request_id_across_both_services() {
         "the arm's lines carry the id the orchestrator sent on"
     );
     for line in o_lines.iter().chain(&a_lines) {
-        assert_eq!(line["trace_id"], trace_id.as_str(), "{line}");
+        assert_eq!(line["trace_id"], trace_id, "{line}");
     }
     assert!(o_lines.iter().all(|l| l["service"] == o));
-    assert!(a_lines.iter().all(|l| l["service"] == a && l["environment"] == "test"));
+    assert!(
+        a_lines
+            .iter()
+            .all(|l| l["service"] == a && l["environment"] == "test")
+    );
 }

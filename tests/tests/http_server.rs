@@ -228,18 +228,18 @@ fn a_bad_request_id_is_replaced_and_a_malformed_traceparent_starts_a_new_trace()
     }
 }
 
+fn http_errors(error_type: &str) -> f64 {
+    metric(
+        "errors_total",
+        &[("component", "http"), ("error_type", error_type)],
+    )
+    .unwrap_or(0.0)
+}
+
 #[test]
 fn failures_panics_and_5xx_are_counted_logged_and_marked_on_the_span() {
-    let panics_before = metric(
-        "errors_total",
-        &[("component", "http"), ("error_type", "panic")],
-    )
-    .unwrap_or(0.0);
-    let server_errors_before = metric(
-        "errors_total",
-        &[("component", "http"), ("error_type", "server_error")],
-    )
-    .unwrap_or(0.0);
+    let panics_before = http_errors("panic");
+    let server_errors_before = http_errors("server_error");
     let run = traced(5, async {
         let base = serve(app("t3")).await;
         let client = reqwest::Client::new();
@@ -290,20 +290,9 @@ fn failures_panics_and_5xx_are_counted_logged_and_marked_on_the_span() {
         ),
         (Some("error"), Some(500))
     );
+    assert_eq!(http_errors("panic"), panics_before + 1.0);
     assert_eq!(
-        metric(
-            "errors_total",
-            &[("component", "http"), ("error_type", "panic")]
-        )
-        .unwrap(),
-        panics_before + 1.0
-    );
-    assert_eq!(
-        metric(
-            "errors_total",
-            &[("component", "http"), ("error_type", "server_error")]
-        )
-        .unwrap(),
+        http_errors("server_error"),
         server_errors_before + 1.0,
         "the 503 (the panic is counted once, as a panic)"
     );

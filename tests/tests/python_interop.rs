@@ -53,13 +53,20 @@ fn python(script: &str, args: &[&str]) -> Value {
         .args(args)
         .output()
         .expect("python3 runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).expect("one JSON object")
 }
 
 #[test]
 fn our_server_continues_a_trace_the_python_sdk_started() {
-    if !require_tool(python_sdk(), "the Python OpenTelemetry SDK (pip opentelemetry-sdk)") {
+    if !require_tool(
+        python_sdk(),
+        "the Python OpenTelemetry SDK (pip opentelemetry-sdk)",
+    ) {
         return;
     }
     let caller = python(MAKE_TRACEPARENT, &[]);
@@ -82,8 +89,15 @@ fn our_server_continues_a_trace_the_python_sdk_started() {
     assert_eq!(server.trace_id, caller["trace_id"].as_str().unwrap());
     assert_eq!(server.parent_span_id, caller["span_id"].as_str().unwrap());
     let logs = run.logs.lines();
-    let request_lines: Vec<_> = logs.iter().filter(|l| l.get("request_id").is_some()).collect();
-    assert_eq!(request_lines.len(), 2, "request.started and request.completed");
+    let request_lines: Vec<_> = logs
+        .iter()
+        .filter(|l| l.get("request_id").is_some())
+        .collect();
+    assert_eq!(
+        request_lines.len(),
+        2,
+        "request.started and request.completed"
+    );
     for line in request_lines {
         assert_eq!(line["trace_id"], caller["trace_id"], "{line}");
     }
@@ -91,7 +105,10 @@ fn our_server_continues_a_trace_the_python_sdk_started() {
 
 #[test]
 fn the_python_sdk_accepts_the_traceparent_our_client_sends() {
-    if !require_tool(python_sdk(), "the Python OpenTelemetry SDK (pip opentelemetry-sdk)") {
+    if !require_tool(
+        python_sdk(),
+        "the Python OpenTelemetry SDK (pip opentelemetry-sdk)",
+    ) {
         return;
     }
     let seen: Arc<Mutex<Option<String>>> = Arc::default();
@@ -123,12 +140,24 @@ fn the_python_sdk_accepts_the_traceparent_our_client_sends() {
         )
         .await;
     });
-    let traceparent = seen.lock().unwrap().clone().expect("a traceparent was sent");
-    let client = run.spans.iter().find(|s| s.kind == 3).expect("the client span");
+    let traceparent = seen
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("a traceparent was sent");
+    let client = run
+        .spans
+        .iter()
+        .find(|s| s.kind == 3)
+        .expect("the client span");
     let accepted = python(READ_TRACEPARENT, &[&traceparent]);
     assert_eq!(accepted["valid"], true, "{traceparent}");
     assert_eq!(accepted["remote"], true);
     assert_eq!(accepted["sampled"], true);
     assert_eq!(accepted["trace_id"], client.trace_id.as_str());
-    assert_eq!(accepted["span_id"], client.span_id.as_str(), "the parent is our client span");
+    assert_eq!(
+        accepted["span_id"],
+        client.span_id.as_str(),
+        "the parent is our client span"
+    );
 }

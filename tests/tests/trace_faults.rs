@@ -2,6 +2,7 @@
 //! queue stays bounded, dropped spans are counted, and the service's logs get one warning, not a
 //! flood. Also: the guard flushes without hanging, from a plain `main` and from inside a Tokio
 //! runtime.
+#![allow(clippy::float_cmp)] // counters are small integers, exact in f64
 
 use std::time::{Duration, Instant};
 
@@ -65,7 +66,10 @@ fn run(endpoint: Option<&str>) -> (Duration, f64) {
     // A flush that cannot finish must still return.
     let flush_start = Instant::now();
     tracing.flush(Duration::from_millis(1500));
-    assert!(flush_start.elapsed() < Duration::from_secs(5), "flush returned");
+    assert!(
+        flush_start.elapsed() < Duration::from_secs(5),
+        "flush returned"
+    );
     (median, dropped_spans() - before)
 }
 
@@ -111,18 +115,32 @@ fn a_failing_collector_is_one_warning_and_a_counter_not_a_flood() {
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "300"),
         ],
     );
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let lines = json_lines(&output.stdout);
     let warnings: Vec<_> = lines
         .iter()
         .filter(|l| l["event"] == "telemetry.export.failed")
         .collect();
-    assert_eq!(warnings.len(), 1, "one warning for a failing collector: {warnings:#?}");
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one warning for a failing collector: {warnings:#?}"
+    );
     assert_eq!(warnings[0]["level"], "warning");
     assert_eq!(warnings[0]["endpoint"], endpoint.as_str());
     assert!(
-        lines.iter().all(|l| !l["logger"].as_str().unwrap_or_default().starts_with("opentelemetry")
-            && !l["logger"].as_str().unwrap_or_default().starts_with("tonic")
+        lines.iter().all(|l| !l["logger"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("opentelemetry")
+            && !l["logger"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("tonic")
             && !l["logger"].as_str().unwrap_or_default().starts_with("h2")),
         "the exporter's own crates stay out of the service's logs"
     );
@@ -131,7 +149,10 @@ fn a_failing_collector_is_one_warning_and_a_counter_not_a_flood() {
         .lines()
         .find(|l| l.starts_with("octo_telemetry_dropped_total{") && l.contains(r#"signal="spans""#))
         .expect("the dropped counter");
-    assert!(dropped.ends_with(" 1000"), "every span of the 1000 calls was counted: {dropped}");
+    assert!(
+        dropped.ends_with(" 1000"),
+        "every span of the 1000 calls was counted: {dropped}"
+    );
 }
 
 #[test]
@@ -141,12 +162,23 @@ fn the_guard_flushes_without_hanging_on_a_hanging_collector() {
     let output = probe(
         env!("CARGO_BIN_EXE_octo-probe"),
         &["lines", "4"],
-        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &format!("http://{}", hanging.addr))],
+        &[(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            &format!("http://{}", hanging.addr),
+        )],
     );
     assert!(output.status.success());
-    assert_eq!(json_lines(&output.stdout).len(), 9, "every log line was still written");
+    assert_eq!(
+        json_lines(&output.stdout).len(),
+        9,
+        "every log line was still written"
+    );
     // The guard gives the export five seconds; a generous bound that is not "forever".
-    assert!(start.elapsed() < Duration::from_secs(30), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -160,7 +192,11 @@ fn spans_reach_the_collector_when_the_guard_drops_inside_a_tokio_runtime() {
             ("SERVICE_NAME", "octo-probe-tokio"),
         ],
     );
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     // Nothing waits here: the guard's drop exported them before the process exited.
     let spans = receiver.spans.all();
     assert_eq!(spans.len(), 4, "{spans:#?}");
@@ -178,9 +214,16 @@ fn spans_reach_the_collector_when_the_guard_drops_inside_a_tokio_runtime() {
         .map(|s| s.status_message.as_str())
         .collect();
     failed.sort_unstable();
-    assert_eq!(failed, ["odd 1", "odd 3"], "status ERROR with the message on failed calls");
+    assert_eq!(
+        failed,
+        ["odd 1", "odd 3"],
+        "status ERROR with the message on failed calls"
+    );
     let lines = json_lines(&output.stdout);
-    let trace_ids: Vec<_> = lines.iter().filter_map(|l| l["trace_id"].as_str()).collect();
+    let trace_ids: Vec<_> = lines
+        .iter()
+        .filter_map(|l| l["trace_id"].as_str())
+        .collect();
     assert_eq!(trace_ids.len(), 8, "every observed line has a trace id");
     for span in &spans {
         assert!(trace_ids.contains(&span.trace_id.as_str()));
