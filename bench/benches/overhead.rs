@@ -150,6 +150,37 @@ fn logs_filtered() -> Dispatch {
     ))
 }
 
+/// What `init()` installs with `LOG_LEVEL=warn` and no OTLP endpoint: every `INFO` span is an
+/// OpenTelemetry span with ids (so log lines could carry them), nothing is exported.
+fn traced_logs_filtered() -> Dispatch {
+    let tracing = Box::leak(Box::new(
+        octo_instrument::Config::new()
+            .log_level("warn")
+            .tracing()
+            .expect("no endpoint, valid"),
+    ));
+    Dispatch::new(
+        tracing_subscriber::registry()
+            .with(
+                octo_instrument::logging::LogLayer::json(std::io::sink())
+                    .with_filter(LevelFilter::WARN),
+            )
+            .with(tracing.layer()),
+    )
+}
+
+/// `#[instrument]` with the tracing-opentelemetry layer as its README sets it up (an SDK tracer,
+/// nothing exported) and no log output.
+fn otel_layer() -> Dispatch {
+    use opentelemetry::trace::TracerProvider as _;
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    Dispatch::new(
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")))
+            .with(LevelFilter::INFO),
+    )
+}
+
 /// `#[observed]` writing its two JSON lines to `io::sink`.
 fn octo_json() -> Dispatch {
     Dispatch::new(
@@ -197,6 +228,16 @@ fn sync_variants() -> Vec<Variant> {
             call: observed_work,
         },
         Variant {
+            name: "observed_traced_logs_filtered",
+            dispatch: traced_logs_filtered,
+            call: observed_work,
+        },
+        Variant {
+            name: "instrument_otel_layer",
+            dispatch: otel_layer,
+            call: instrumented,
+        },
+        Variant {
             name: "observed_json_sink",
             dispatch: octo_json,
             call: observed_work,
@@ -235,6 +276,16 @@ fn async_variants() -> Vec<Variant> {
             name: "observed_logs_filtered",
             dispatch: logs_filtered,
             call: |x| ready(observed_async(x)),
+        },
+        Variant {
+            name: "observed_traced_logs_filtered",
+            dispatch: traced_logs_filtered,
+            call: |x| ready(observed_async(x)),
+        },
+        Variant {
+            name: "instrument_otel_layer",
+            dispatch: otel_layer,
+            call: |x| ready(instrumented_async(x)),
         },
         Variant {
             name: "observed_json_sink",

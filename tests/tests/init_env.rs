@@ -215,3 +215,42 @@ fn a_stalled_log_sink_never_blocks_calls_and_drops_are_counted() {
     let written = String::from_utf8_lossy(&written).lines().count() as f64;
     assert!(written + dropped <= 2.0 * CALLS as f64);
 }
+
+#[test]
+fn log_lines_carry_trace_ids_unless_the_sdk_is_disabled() {
+    let traced = json_lines(&probe(&["lines", "2"], &[]).stdout);
+    let observed: Vec<_> = traced
+        .iter()
+        .filter(|l| l["event"].as_str().unwrap().starts_with("probe.work"))
+        .collect();
+    assert_eq!(observed.len(), 4);
+    for line in &observed {
+        let trace_id = line["trace_id"].as_str().expect("a trace id");
+        assert_eq!(trace_id.len(), 32);
+        assert_eq!(line["span_id"].as_str().expect("a span id").len(), 16);
+    }
+    assert_ne!(
+        observed[0]["trace_id"], observed[2]["trace_id"],
+        "each root call is its own trace"
+    );
+    assert_eq!(
+        observed[0]["span_id"], observed[1]["span_id"],
+        "started and completed: one span"
+    );
+
+    let untraced = json_lines(&probe(&["lines", "2"], &[("OTEL_SDK_DISABLED", "true")]).stdout);
+    assert_eq!(untraced.len(), traced.len());
+    assert!(untraced.iter().all(|l| l.get("trace_id").is_none()));
+
+    let output = probe(&["lines", "2"], &[("OTEL_SDK_DISABLED", "maybe")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).starts_with("invalid OTEL_SDK_DISABLED=\"maybe\"")
+    );
+    let output = probe(
+        &["lines", "2"],
+        &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("OTEL_EXPORTER_OTLP_PROTOCOL"));
+}

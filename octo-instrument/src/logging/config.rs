@@ -58,6 +58,8 @@ pub(crate) struct Settings {
     pub(crate) log_dir: Option<PathBuf>,
     pub(crate) sampler: Sampler,
     pub(crate) otlp: Option<OtlpSettings>,
+    /// `OTEL_SDK_DISABLED=true`: no trace layer at all (no ids, no export, no per-span cost).
+    pub(crate) traces_disabled: bool,
 }
 
 impl Config {
@@ -164,7 +166,12 @@ impl Config {
             .map(PathBuf::from)
             .or_else(|| self.log_dir.clone());
         let sampler = trace::sampler::from_env()?;
-        let otlp = trace::otlp_settings(self.otlp_endpoint.as_deref(), self.otlp_protocol)?;
+        let traces_disabled = env::var("OTEL_SDK_DISABLED")
+            .map(|value| env::parse_bool("OTEL_SDK_DISABLED", &value))
+            .transpose()?
+            .unwrap_or(false);
+        let otlp = trace::otlp_settings(self.otlp_endpoint.as_deref(), self.otlp_protocol)?
+            .filter(|_| !traces_disabled);
         Ok(Settings {
             identity: Identity {
                 service,
@@ -176,6 +183,7 @@ impl Config {
             log_dir,
             sampler,
             otlp,
+            traces_disabled,
         })
     }
 
@@ -241,7 +249,7 @@ fn install(settings: Settings) -> Result<Guard, Error> {
     )?;
     let subscriber = tracing_subscriber::registry()
         .with(layer.with_filter(Selection::logs(&settings.directives)))
-        .with(tracing.layer());
+        .with((!settings.traces_disabled).then(|| tracing.layer()));
     tracing::subscriber::set_global_default(subscriber).map_err(|_| Error::SubscriberAlreadySet)?;
     tracing.install_global();
 
