@@ -19,8 +19,25 @@ pub(crate) const OUTCOME_SUFFIXES: &[&str] = &[
     "slow",
 ];
 
-/// Checks `name` against the grammar; the error is a complete sentence for the user.
+/// Checks an `#[observed]` event name: the grammar, and no outcome suffix. The error is a
+/// complete sentence for the user.
 pub(crate) fn check(name: &str) -> Result<(), String> {
+    check_grammar(name)?;
+    let segments: Vec<&str> = name.split('.').collect();
+    let last = segments[segments.len() - 1];
+    if OUTCOME_SUFFIXES.contains(&last) {
+        return Err(format!(
+            "event name {name:?} ends in `{last}`, which `#[observed]` adds itself; name the \
+             operation instead (\"{}\")",
+            segments[..segments.len() - 1].join(".")
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the grammar alone: what a log event (`info!("task.created", ..)`) or a catalog entry
+/// must satisfy.
+pub(crate) fn check_grammar(name: &str) -> Result<(), String> {
     if name.len() > MAX_LEN {
         return Err(format!(
             "event name is {} bytes long; the limit is {MAX_LEN}",
@@ -46,14 +63,6 @@ pub(crate) fn check(name: &str) -> Result<(), String> {
             ));
         }
     }
-    let last = segments[segments.len() - 1];
-    if OUTCOME_SUFFIXES.contains(&last) {
-        return Err(format!(
-            "event name {name:?} ends in `{last}`, which `#[observed]` adds itself; name the \
-             operation instead (\"{}\")",
-            segments[..segments.len() - 1].join(".")
-        ));
-    }
     Ok(())
 }
 
@@ -75,8 +84,17 @@ pub(crate) fn segment_span(lit: &LitStr, range: std::ops::Range<usize>) -> Span 
         .unwrap_or_else(|| lit.span())
 }
 
-/// Checks a literal, spanning the error on the offending segment where possible.
+/// Checks an `#[observed]` literal, spanning the error on the offending segment where possible.
 pub(crate) fn check_lit(lit: &LitStr) -> syn::Result<String> {
+    check_lit_with(lit, check)
+}
+
+/// Checks a log event's literal (grammar only).
+pub(crate) fn check_log_lit(lit: &LitStr) -> syn::Result<String> {
+    check_lit_with(lit, check_grammar)
+}
+
+fn check_lit_with(lit: &LitStr, check: fn(&str) -> Result<(), String>) -> syn::Result<String> {
     let name = lit.value();
     match check(&name) {
         Ok(()) => Ok(name),

@@ -73,3 +73,49 @@ mod tests {
         }
     }
 }
+
+/// One event the binary contains (an `#[observed]` call site), with what its crate's catalog says
+/// about it: what dashboards and alert rules are generated from.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct EventInfo {
+    /// The event name.
+    pub name: &'static str,
+    /// The catalog's description, where the crate has a catalog.
+    pub description: Option<&'static str>,
+    /// The catalog's P95 latency objective, milliseconds.
+    pub slo_latency_p95_ms: Option<u64>,
+    /// The catalog's error-ratio objective.
+    pub slo_error_ratio: Option<f64>,
+    /// The module of (the first) call site.
+    pub module_path: &'static str,
+}
+
+/// Every `#[observed]` event linked into the binary, once each, sorted by name.
+///
+/// ```
+/// #[octo_instrument::observed(event = "docs.listed_event")]
+/// fn work() {}
+///
+/// let events = octo_instrument::event::all();
+/// assert!(events.iter().any(|e| e.name == "docs.listed_event" && e.description.is_none()));
+/// # let _ = work;
+/// ```
+pub fn all() -> Vec<EventInfo> {
+    let mut events: Vec<EventInfo> = Vec::new();
+    for site in crate::observe::site::all_sites() {
+        let spec = &site.spec;
+        if events.iter().any(|e| e.name == spec.event) {
+            continue;
+        }
+        events.push(EventInfo {
+            name: spec.event,
+            description: spec.description,
+            slo_latency_p95_ms: spec.slo_latency_p95_ms,
+            slo_error_ratio: spec.slo_error_ratio,
+            module_path: spec.module_path,
+        });
+    }
+    events.sort_by_key(|e| e.name);
+    events
+}

@@ -1,6 +1,7 @@
 #![doc = include_str!("../../README.md")]
 #![warn(missing_docs)]
 
+pub mod contract;
 mod error;
 pub mod event;
 mod filter;
@@ -10,12 +11,15 @@ mod identity;
 pub mod logging;
 pub mod metrics;
 mod observe;
+mod random;
+pub mod sampling;
 pub mod trace;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
+pub use contract::{Observable, Redacted, record};
 pub use error::Error;
 pub use logging::{Config, Guard};
 pub use observe::probe::ObservedError;
@@ -48,6 +52,54 @@ pub use observe::probe::ObservedError;
 /// ```
 #[cfg(feature = "macros")]
 pub use octo_instrument_macros::observed;
+
+/// Logs an `info`-level event whose name is checked when the crate compiles (the grammar, and
+/// the crate's event catalog where it has one); the fields follow `tracing`'s syntax.
+///
+/// ```
+/// let id = "task-123";
+/// octo_instrument::info!("task.created", task_id = %id, priority = 5);
+/// octo_instrument::critical!("payment.ledger_mismatch", "balances differ");
+/// ```
+#[cfg(feature = "macros")]
+pub use octo_instrument_macros::info;
+
+/// As [`info!`], at `debug` level.
+///
+/// ```
+/// octo_instrument::debug!("cache.lookup", hit = true);
+/// ```
+#[cfg(feature = "macros")]
+pub use octo_instrument_macros::debug;
+
+/// As [`info!`], at `warning` level.
+///
+/// ```
+/// octo_instrument::warn!("llm.retry", attempt = 2);
+/// ```
+#[cfg(feature = "macros")]
+pub use octo_instrument_macros::warn;
+
+/// As [`info!`], at `error` level.
+///
+/// ```
+/// octo_instrument::error!("llm.request_rejected", error_code = "LLM_API_ERROR");
+/// ```
+#[cfg(feature = "macros")]
+pub use octo_instrument_macros::error;
+
+/// As [`info!`], written with `"level":"critical"`; an error-level `tracing` event underneath,
+/// so ordinary filters keep working.
+///
+/// ```
+/// octo_instrument::critical!("storage.corrupted", shard = 3);
+/// ```
+#[cfg(feature = "macros")]
+pub use octo_instrument_macros::critical;
+
+/// Derives [`Observable`](trait@Observable) for a contract type; see [`contract`].
+#[cfg(feature = "macros")]
+pub use octo_instrument_macros::Observable;
 
 /// Sets up logging and metrics from the environment (`LOG_LEVEL`, `JSON_LOGS`, `SERVICE_NAME`,
 /// `ENVIRONMENT`, `APP_VERSION`, `LOG_DIR`); see [`Config`] for the builder behind it.

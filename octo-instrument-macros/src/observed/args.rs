@@ -13,12 +13,14 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "event",
     "level",
     "fields",
+    "record",
     "ret",
     "slow_ms",
     "buckets",
     "histogram",
     "gauge",
     "labels",
+    "sample",
     "crate",
 ];
 
@@ -121,12 +123,14 @@ pub(crate) struct ObservedArgs {
     pub(crate) event: Slot<LitStr>,
     pub(crate) level: Slot<(Level, Span)>,
     pub(crate) fields: Slot<TokenStream>,
+    pub(crate) record: Slot<Vec<Ident>>,
     pub(crate) ret: Slot<()>,
     pub(crate) slow_ms: Slot<LitInt>,
     pub(crate) buckets: Slot<Buckets>,
     pub(crate) histogram: Slot<LitStr>,
     pub(crate) gauge: Slot<LitStr>,
     pub(crate) labels: Slot<Vec<Label>>,
+    pub(crate) sample: Slot<(f64, Span)>,
     pub(crate) crate_path: Slot<syn::Path>,
 }
 
@@ -158,6 +162,44 @@ fn parse_one(args: &mut ObservedArgs, meta: &ParseNestedMeta<'_>) -> syn::Result
             syn::parenthesized!(content in meta.input);
             let tokens: TokenStream = content.parse()?;
             args.fields.set(meta, tokens)
+        }
+        "record" => {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let names = Punctuated::<Ident, Token![,]>::parse_terminated_with(
+                &content,
+                syn::ext::IdentExt::parse_any,
+            )
+            .map_err(|err| {
+                syn::Error::new(
+                    err.span(),
+                    "`record(...)` takes the names of arguments whose types derive Observable, \
+                     as in `record(task, user)`",
+                )
+            })?;
+            args.record.set(meta, names.into_iter().collect())
+        }
+        "sample" => {
+            let example = "sample = 0.01";
+            if !meta.input.peek(Token![=]) {
+                return Err(meta.error(format_args!("expected a value, as in `{example}`")));
+            }
+            meta.value()?;
+            let lit: syn::Lit = meta.input.parse()?;
+            let value = match &lit {
+                syn::Lit::Float(f) => f.base10_parse::<f64>().ok(),
+                syn::Lit::Int(i) => i.base10_parse::<f64>().ok(),
+                _ => None,
+            }
+            .filter(|v| *v > 0.0 && *v <= 1.0);
+            let Some(value) = value else {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "`sample` is the fraction of started/completed lines kept: a number above 0 \
+                     and at most 1, as in `sample = 0.01` (failures are always kept)",
+                ));
+            };
+            args.sample.set(meta, (value, lit.span()))
         }
         "ret" => {
             no_value(meta, "ret")?;

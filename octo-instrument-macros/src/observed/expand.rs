@@ -94,7 +94,13 @@ fn call_site(plan: &Plan) -> TokenStream {
     let histogram = optional_str(p, plan.histogram.as_ref());
     let gauge = optional_str(p, plan.gauge.as_ref());
     let label_names = plan.labels.iter().map(|l| l.key.to_string());
+    let sample = optional(p, plan.sample);
+    let description = optional(p, plan.catalog.description.as_deref());
+    let slo_latency = optional(p, plan.catalog.slo_latency_p95_ms);
+    let slo_errors = optional(p, plan.catalog.slo_error_ratio);
+    let track = &plan.catalog.track;
     quote! {
+        #track
         static __OCTO_SITE: #p::CallSite = #p::call_site!(
             event: #event,
             function: #function,
@@ -104,8 +110,19 @@ fn call_site(plan: &Plan) -> TokenStream {
             histogram: #histogram,
             gauge: #gauge,
             labels: [#(#label_names),*],
+            sample: #sample,
+            description: #description,
+            slo_latency_p95_ms: #slo_latency,
+            slo_error_ratio: #slo_errors,
         );
         #p::inventory::submit! { #p::SiteRef(&__OCTO_SITE) }
+    }
+}
+
+fn optional(p: &TokenStream, value: Option<impl quote::ToTokens>) -> TokenStream {
+    match value {
+        Some(value) => quote!(#p::Some(#value)),
+        None => quote!(#p::None),
     }
 }
 
@@ -133,6 +150,15 @@ fn start_call(func: &ObservedFn, plan: &Plan) -> TokenStream {
             #fields
         )
     };
+    // Contract fields go on the span before `started` is logged, so every line has them.
+    let records = plan.record.iter().map(|name| {
+        quote_spanned!(name.span()=> #p::record_contract(&__octo_span, &#name);)
+    });
+    let span = quote! {{
+        let __octo_span = #span;
+        #(#records)*
+        __octo_span
+    }};
     if plan.histogram.is_none() && plan.gauge.is_none() {
         quote! {
             let mut __octo_call = #p::ObservedCall::start(&__OCTO_SITE, #span);

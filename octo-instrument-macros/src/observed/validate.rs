@@ -7,7 +7,7 @@ use syn::{LitStr, ReturnType, Type};
 use super::args::{Buckets, Label, Level, ObservedArgs};
 use super::item::ObservedFn;
 use crate::diag::Diagnostics;
-use crate::event_name;
+use crate::{catalog, event_name, secret};
 
 /// Metric families the runtime owns; an extra family may not take one of their names.
 const RESERVED_FAMILIES: &[&str] = &[
@@ -45,18 +45,31 @@ pub(crate) enum BucketPlan {
     Preset(syn::Ident),
 }
 
+#[derive(Default)]
+pub(crate) struct CatalogPlan {
+    pub(crate) description: Option<String>,
+    pub(crate) slo_latency_p95_ms: Option<u64>,
+    pub(crate) slo_error_ratio: Option<f64>,
+    pub(crate) track: TokenStream,
+}
+
 pub(crate) struct Plan {
     pub(crate) private: TokenStream,
     pub(crate) event: LitStr,
     pub(crate) function: String,
     pub(crate) level: Level,
     pub(crate) fields: Option<TokenStream>,
+    /// Arguments whose contract fields go on the call's span.
+    pub(crate) record: Vec<syn::Ident>,
     pub(crate) ret: bool,
     pub(crate) slow_ms: Option<u64>,
     pub(crate) buckets: BucketPlan,
     pub(crate) histogram: Option<LitStr>,
     pub(crate) gauge: Option<LitStr>,
     pub(crate) labels: Vec<Label>,
+    pub(crate) sample: Option<f64>,
+    /// The catalog's entry for the event, and the tokens that make cargo track the catalog.
+    pub(crate) catalog: CatalogPlan,
     pub(crate) shape: Shape,
     /// The declared return type, for the fake return edge; `None` where it cannot be named
     /// (`impl Trait`).
@@ -74,10 +87,24 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
         );
     }
 
+    let mut catalog_plan = CatalogPlan::default();
     let event = match args.event.get() {
         Some(lit) => {
             if let Err(err) = event_name::check_lit(lit) {
                 diag.push(err);
+            } else {
+                let catalog = catalog::load();
+                match catalog::check(&catalog, lit) {
+                    Ok(checked) => {
+                        catalog_plan = CatalogPlan {
+                            description: checked.entry.map(|e| e.description.clone()),
+                            slo_latency_p95_ms: checked.entry.and_then(|e| e.slo_latency_p95_ms),
+                            slo_error_ratio: checked.entry.and_then(|e| e.slo_error_ratio),
+                            track: checked.track,
+                        };
+                    }
+                    Err(err) => diag.push(err),
+                }
             }
             Some(lit.clone())
         }
@@ -140,6 +167,39 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
         check_labels(labels, &mut diag);
     }
 
+    if let Some(fields) = args.fields.get() {
+        for (name, span) in secret::field_names(fields) {
+            if secret::looks_secret(&name) {
+                diag.push(secret::field_list_error(&name, span));
+            }
+        }
+    }
+    let record = args.record.take().unwrap_or_default();
+    let parameters = parameter_names(func);
+    for name in &record {
+        if !parameters.iter().any(|p| p == name) {
+            diag.spanned(
+                name,
+                format!(
+                    "`{name}` is not an argument of this function; `record(...)` takes argument \
+                     names{}",
+                    if parameters.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " ({})",
+                            parameters
+                                .iter()
+                                .map(|p| format!("`{p}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                ),
+            );
+        }
+    }
+
     diag.finish()?;
     let event = event.expect("checked above");
     Ok(Plan {
@@ -153,15 +213,35 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
             .to_owned(),
         level: args.level.get().map_or(Level::Info, |(level, _)| *level),
         fields: args.fields.get().cloned(),
+        record,
         ret: args.ret.get().is_some(),
         slow_ms,
         buckets,
         histogram: args.histogram.get().cloned(),
         gauge: args.gauge.get().cloned(),
         labels: args.labels.take().unwrap_or_default(),
+        sample: args.sample.get().map(|(value, _)| *value),
+        catalog: catalog_plan,
         shape: shape(func),
         fake_return: fake_return(&func.sig.output),
     })
+}
+
+/// The names an argument can be recorded by: simple identifier patterns, and `self`.
+fn parameter_names(func: &ObservedFn) -> Vec<syn::Ident> {
+    func.sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            syn::FnArg::Receiver(receiver) => {
+                Some(syn::Ident::new("self", receiver.self_token.span))
+            }
+            syn::FnArg::Typed(typed) => match &*typed.pat {
+                syn::Pat::Ident(pat) => Some(pat.ident.clone()),
+                _ => None,
+            },
+        })
+        .collect()
 }
 
 fn check_bounds(bounds: &[(f64, Span)], list: Span, diag: &mut Diagnostics) {

@@ -32,7 +32,7 @@ impl RequestId {
     pub fn new() -> Self {
         let mut id = String::with_capacity(20);
         id.push_str("req_");
-        crate::trace::push_hex(&mut id, &random_u64().to_be_bytes());
+        crate::trace::push_hex(&mut id, &crate::random::u64().to_be_bytes());
         Self(id.into())
     }
 
@@ -94,26 +94,6 @@ fn is_well_formed(value: &str) -> bool {
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-}
-
-/// 64 random bits from the standard library's per-process random keys mixed with a counter
-/// and the clock: unique per request, not a secret.
-fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    thread_local! {
-        static KEYS: std::collections::hash_map::RandomState =
-            std::collections::hash_map::RandomState::new();
-    }
-    let mut hasher = KEYS.with(BuildHasher::build_hasher);
-    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    hasher.finish()
 }
 
 #[cfg(test)]

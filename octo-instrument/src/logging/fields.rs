@@ -35,18 +35,19 @@ impl Fields {
         if is_trace_only(field.name()) {
             return;
         }
+        self.push_key(field.name(), write);
+    }
+
+    /// Appends `key` with the JSON value `write` produces.
+    pub(crate) fn push_key(&mut self, key: &'static str, write: impl FnOnce(&mut String)) {
         let start = self.buf.len();
         write(&mut self.buf);
         let range = start..self.buf.len();
         // A field recorded again (`Span::record`) replaces the earlier value.
-        if let Some(entry) = self
-            .entries
-            .iter_mut()
-            .find(|(key, _)| *key == field.name())
-        {
+        if let Some(entry) = self.entries.iter_mut().find(|(k, _)| *k == key) {
             entry.1 = range;
         } else {
-            self.entries.push((field.name(), range));
+            self.entries.push((key, range));
         }
     }
 }

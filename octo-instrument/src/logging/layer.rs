@@ -11,6 +11,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::fields::{Fields, SpanFields};
+use crate::contract::ContractFields;
 use super::json;
 use super::sink::Sink;
 use super::timestamp::write_rfc3339;
@@ -28,6 +29,12 @@ const RESERVED: &[&str] = &[
     "trace_id",
     "span_id",
 ];
+
+/// Fields the runtime's own macros add for this layer (`octo.level` of `critical!`); not written.
+const INTERNAL_PREFIX: &str = "octo.";
+
+/// The field `critical!` sets: an error-level event written with `"level":"critical"`.
+pub(crate) const LEVEL_FIELD: &str = "octo.level";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Format {
@@ -235,7 +242,7 @@ fn for_each_field<S>(
 {
     seen.0.clear();
     for (key, value) in fields.iter() {
-        if Some(key) == name_key {
+        if Some(key) == name_key || key.starts_with(INTERNAL_PREFIX) {
             continue;
         }
         if seen.insert(key) {
@@ -247,6 +254,13 @@ fn for_each_field<S>(
             let extensions = span.extensions();
             if let Some(SpanFields(span_fields)) = extensions.get::<SpanFields>() {
                 for (key, value) in span_fields.iter() {
+                    if seen.insert(key) {
+                        visit(key, value);
+                    }
+                }
+            }
+            if let Some(ContractFields(contract)) = extensions.get::<ContractFields>() {
+                for (key, value) in contract.iter() {
                     if seen.insert(key) {
                         visit(key, value);
                     }
@@ -270,9 +284,16 @@ fn format_json<S>(
     let identity = identity::current();
     out.push_str("{\"timestamp\":\"");
     write_rfc3339(out, now);
-    out.push_str("\",\"level\":\"");
-    out.push_str(level_name(*metadata.level()));
-    out.push_str("\",\"event\":");
+    out.push_str("\",\"level\":");
+    match fields.get(LEVEL_FIELD) {
+        Some(level) => out.push_str(level),
+        None => {
+            out.push('"');
+            out.push_str(level_name(*metadata.level()));
+            out.push('"');
+        }
+    }
+    out.push_str(",\"event\":");
     let (name_key, name) = event_name(event, fields);
     match name {
         EventName::Json(value) => out.push_str(value),
@@ -332,7 +353,9 @@ fn format_console<S>(
     write_rfc3339(out, now);
     paint(out, RESET);
     out.push(' ');
+    let critical = fields.get(LEVEL_FIELD).is_some();
     let (level_color, label) = match *metadata.level() {
+        Level::ERROR if critical => ("\x1b[1;31m", "CRIT "),
         Level::ERROR => ("\x1b[31m", "ERROR"),
         Level::WARN => ("\x1b[33m", " WARN"),
         Level::INFO => ("\x1b[32m", " INFO"),

@@ -3,8 +3,8 @@
 
 mod config;
 pub(crate) mod env;
-mod fields;
-mod json;
+pub(crate) mod fields;
+pub(crate) mod json;
 mod layer;
 mod sink;
 mod timestamp;

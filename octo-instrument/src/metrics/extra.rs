@@ -43,7 +43,7 @@ pub(crate) fn resolve(spec: &SiteSpec) -> Option<&'static ExtraFamilies> {
     let histogram = spec.histogram.and_then(|name| {
         let family = families.entry(name).or_insert_with(|| {
             let opts =
-                HistogramOpts::new(name, format!("Duration of {} calls, seconds.", spec.event))
+                HistogramOpts::new(name, help(spec, "duration of its calls, seconds"))
                     .buckets(spec.buckets.unwrap_or(buckets::DEFAULT).to_vec());
             let vec = HistogramVec::new(opts, spec.labels).expect("names checked by the macro");
             super::register(Box::new(vec.clone()));
@@ -56,7 +56,7 @@ pub(crate) fn resolve(spec: &SiteSpec) -> Option<&'static ExtraFamilies> {
     });
     let gauge = spec.gauge.and_then(|name| {
         let family = families.entry(name).or_insert_with(|| {
-            let opts = Opts::new(name, format!("{} calls in progress.", spec.event));
+            let opts = Opts::new(name, help(spec, "calls in progress"));
             let vec = IntGaugeVec::new(opts, spec.labels).expect("names checked by the macro");
             super::register(Box::new(vec.clone()));
             Family::Gauge(vec, spec.labels.to_vec())
@@ -109,5 +109,13 @@ impl ExtraCall {
         if let Some(gauge) = self.gauge {
             gauge.dec();
         }
+    }
+}
+
+/// Help text of an extra family: the catalog's description of its event, where there is one.
+fn help(spec: &SiteSpec, what: &str) -> String {
+    match spec.description {
+        Some(description) => format!("{description} ({}: {what}).", spec.event),
+        None => format!("{}: {what}.", spec.event),
     }
 }

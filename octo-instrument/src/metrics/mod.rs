@@ -40,6 +40,7 @@ struct Families {
     registry: Registry,
     errors: IntCounterVec,
     dropped: IntCounterVec,
+    sampled_out: IntCounterVec,
     build_info: IntGaugeVec,
 }
 
@@ -61,6 +62,14 @@ static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
         &["signal"],
     )
     .expect("valid family");
+    let sampled_out = IntCounterVec::new(
+        Opts::new(
+            "octo_telemetry_sampled_out_total",
+            "started/completed log lines left out by sampling, by event (metrics count every call).",
+        ),
+        &["event"],
+    )
+    .expect("valid family");
     let build_info = IntGaugeVec::new(
         Opts::new(
             "octo_build_info",
@@ -72,6 +81,7 @@ static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
     for collector in [
         Box::new(errors.clone()) as Box<dyn Collector>,
         Box::new(dropped.clone()),
+        Box::new(sampled_out.clone()),
         Box::new(build_info.clone()),
         Box::new(events::EventCollector::new()),
     ] {
@@ -92,6 +102,7 @@ static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
         registry,
         errors,
         dropped,
+        sampled_out,
         build_info,
     }
 });
@@ -131,6 +142,11 @@ pub(crate) fn count_error(component: &str, error_type: &str) {
 /// The `octo_telemetry_dropped_total` counter of one signal (`logs`, `spans`).
 pub(crate) fn dropped(signal: &str) -> prometheus::IntCounter {
     FAMILIES.dropped.with_label_values(&[signal])
+}
+
+/// The `octo_telemetry_sampled_out_total` counter of one event.
+pub(crate) fn sampled_out(event: &str) -> prometheus::IntCounter {
+    FAMILIES.sampled_out.with_label_values(&[event])
 }
 
 /// Sets `octo_build_info{service, version, environment} 1`.

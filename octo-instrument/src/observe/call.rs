@@ -26,6 +26,8 @@ pub struct ObservedCall {
     span: Span,
     start: Instant,
     done: bool,
+    /// Whether `started`/`completed` are written (sampling decided at the start).
+    keep: bool,
     // Boxed: only sites with extra families have one, and an async call's future carries this
     // struct in its state, so every byte here is copied whenever the future moves.
     extra: Option<Box<ExtraCall>>,
@@ -36,15 +38,25 @@ impl ObservedCall {
     #[inline]
     pub fn start(site: &'static CallSite, span: Span) -> Self {
         site.metrics().start();
+        let rate = site.sample_rate();
+        let keep = rate >= 1.0 || crate::sampling::keep(&span, rate);
         let call = Self {
             site,
             span,
             start: Instant::now(),
             done: false,
+            keep,
             extra: None,
         };
         call.log_started();
         call
+    }
+
+    /// Counts a `started`/`completed` line sampling left out (where it would have been written).
+    fn sampled_out(&self) {
+        if super::emit::enabled(self.site.spec.log) {
+            self.site.sampled_out().inc();
+        }
     }
 
     /// As [`start`](Self::start), for a site with `labels(...)` on its extra families.
@@ -61,6 +73,10 @@ impl ObservedCall {
     }
 
     fn log_started(&self) {
+        if !self.keep {
+            self.sampled_out();
+            return;
+        }
         let spec = &self.site.spec;
         emit(
             spec.log,
@@ -99,6 +115,10 @@ impl ObservedCall {
         let spec = &self.site.spec;
         let duration_ms = millis(elapsed);
         match failure {
+            None if !self.keep => {
+                self.record(Outcome::Ok, elapsed);
+                self.sampled_out();
+            }
             None => {
                 self.record(Outcome::Ok, elapsed);
                 emit(

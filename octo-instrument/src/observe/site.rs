@@ -2,6 +2,7 @@
 //! on first use, the metric handles. Every call after the first reads them with one atomic load.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tracing_core::callsite::DefaultCallsite;
 
@@ -39,6 +40,12 @@ pub struct SiteSpec {
     pub histogram: Option<&'static str>,
     pub gauge: Option<&'static str>,
     pub labels: &'static [&'static str],
+    /// The fraction of `started`/`completed` lines kept (`sample = ..`); `None` keeps all.
+    pub sample: Option<f64>,
+    /// The catalog's description and objectives of the event, where the crate has a catalog.
+    pub description: Option<&'static str>,
+    pub slo_latency_p95_ms: Option<u64>,
+    pub slo_error_ratio: Option<f64>,
     /// Log lines at the attribute's `level` (`started`, `completed`).
     pub log: &'static DefaultCallsite,
     /// Error-level lines (`failed`, `panicked`).
@@ -53,15 +60,40 @@ pub struct CallSite {
     pub(crate) spec: SiteSpec,
     metrics: OnceLock<&'static EventMetrics>,
     extra: OnceLock<Option<&'static ExtraFamilies>>,
+    /// The sampling rate as `f64` bits: the attribute's, until changed at run time.
+    sample: AtomicU64,
+    sampled_out: OnceLock<prometheus::IntCounter>,
 }
 
 impl CallSite {
     pub const fn new(spec: SiteSpec) -> Self {
+        let rate = match spec.sample {
+            Some(rate) => rate,
+            None => 1.0,
+        };
         Self {
             spec,
             metrics: OnceLock::new(),
             extra: OnceLock::new(),
+            sample: AtomicU64::new(rate.to_bits()),
+            sampled_out: OnceLock::new(),
         }
+    }
+
+    /// The fraction of `started`/`completed` lines kept.
+    #[inline]
+    pub(crate) fn sample_rate(&self) -> f64 {
+        f64::from_bits(self.sample.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_sample_rate(&self, rate: f64) {
+        self.sample.store(rate.to_bits(), Ordering::Relaxed);
+    }
+
+    /// `octo_telemetry_sampled_out_total{event}` of this site's event.
+    pub(crate) fn sampled_out(&self) -> &prometheus::IntCounter {
+        self.sampled_out
+            .get_or_init(|| crate::metrics::sampled_out(self.spec.event))
     }
 
     /// The event's metric handles, shared by every call site of the same event.
@@ -115,7 +147,11 @@ macro_rules! __call_site {
         buckets: $buckets:expr,
         histogram: $histogram:expr,
         gauge: $gauge:expr,
-        labels: [$($label:literal),* $(,)?] $(,)?
+        labels: [$($label:literal),* $(,)?],
+        sample: $sample:expr,
+        description: $description:expr,
+        slo_latency_p95_ms: $slo_latency:expr,
+        slo_error_ratio: $slo_errors:expr $(,)?
     ) => {{
         use $crate::__private::tracing_core as __tc;
         static __LOG: __tc::callsite::DefaultCallsite =
@@ -145,6 +181,10 @@ macro_rules! __call_site {
             histogram: $histogram,
             gauge: $gauge,
             labels: &[$($label),*],
+            sample: $sample,
+            description: $description,
+            slo_latency_p95_ms: $slo_latency,
+            slo_error_ratio: $slo_errors,
             log: &__LOG,
             error_log: &__ERROR_LOG,
             warn_log: &__WARN_LOG,
