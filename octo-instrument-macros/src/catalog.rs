@@ -57,7 +57,12 @@ pub(crate) fn load() -> Result<Option<Catalog>, String> {
         Err(err) => return Err(format!("event catalog {}: {err}", path.display())),
     };
     parse(&text)
-        .map(|entries| Some(Catalog { path: path.clone(), entries }))
+        .map(|entries| {
+            Some(Catalog {
+                path: path.clone(),
+                entries,
+            })
+        })
         .map_err(|(line, message)| {
             format!("event catalog {}, line {line}: {message}", path.display())
         })
@@ -73,7 +78,10 @@ fn location() -> Option<PathBuf> {
 
 /// Checks `lit` against the crate's catalog. A broken catalog is reported once per compilation
 /// (on the first name checked), not at every macro.
-pub(crate) fn check<'a>(catalog: &'a Result<Option<Catalog>, String>, lit: &LitStr) -> syn::Result<Checked<'a>> {
+pub(crate) fn check<'a>(
+    catalog: &'a Result<Option<Catalog>, String>,
+    lit: &LitStr,
+) -> syn::Result<Checked<'a>> {
     static REPORTED: AtomicBool = AtomicBool::new(false);
     let catalog = match catalog {
         Ok(Some(catalog)) => catalog,
@@ -94,7 +102,9 @@ pub(crate) fn check<'a>(catalog: &'a Result<Option<Catalog>, String>, lit: &LitS
         }
     };
     let path = catalog.path.display().to_string();
-    let track = quote!(const _: &[u8] = ::core::include_bytes!(#path););
+    let track = quote!(
+        const _: &[u8] = ::core::include_bytes!(#path);
+    );
     let name = lit.value();
     match catalog.entries.iter().find(|e| e.name == name) {
         Some(entry) => Ok(Checked {
@@ -160,12 +170,18 @@ fn parse(text: &str) -> Result<Vec<Entry>, (usize, String)> {
         }
         if let Some(header) = line.strip_prefix('[') {
             let Some(header) = header.strip_suffix(']') else {
-                return Err((line_no, format!("`{line}` is not a header; write `[\"task.processing\"]`")));
+                return Err((
+                    line_no,
+                    format!("`{line}` is not a header; write `[\"task.processing\"]`"),
+                ));
             };
             let name = header.trim().trim_matches('"');
             event_name::check_grammar(name).map_err(|message| (line_no, message))?;
             if let Some((_, first)) = entries.iter().find(|(e, _)| e.name == name) {
-                return Err((line_no, format!("event {name:?} is declared twice (first on line {first})")));
+                return Err((
+                    line_no,
+                    format!("event {name:?} is declared twice (first on line {first})"),
+                ));
             }
             entries.push((
                 Entry {
@@ -179,19 +195,31 @@ fn parse(text: &str) -> Result<Vec<Entry>, (usize, String)> {
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
-            return Err((line_no, format!("`{line}` is neither a header nor `key = value`")));
+            return Err((
+                line_no,
+                format!("`{line}` is neither a header nor `key = value`"),
+            ));
         };
         let (key, value) = (key.trim(), value.trim());
         let Some((entry, _)) = entries.last_mut() else {
-            return Err((line_no, format!("`{key}` comes before any `[\"event.name\"]` header")));
+            return Err((
+                line_no,
+                format!("`{key}` comes before any `[\"event.name\"]` header"),
+            ));
         };
         match key {
             "description" => {
                 let text = parse_string(value).ok_or_else(|| {
-                    (line_no, format!("`description` is a quoted string, not `{value}`"))
+                    (
+                        line_no,
+                        format!("`description` is a quoted string, not `{value}`"),
+                    )
                 })?;
                 if text.trim().is_empty() {
-                    return Err((line_no, format!("the description of {:?} is empty", entry.name)));
+                    return Err((
+                        line_no,
+                        format!("the description of {:?} is empty", entry.name),
+                    ));
                 }
                 entry.description = text;
             }
@@ -212,7 +240,10 @@ fn parse(text: &str) -> Result<Vec<Entry>, (usize, String)> {
                 entry.slo_error_ratio = Some(ratio);
             }
             other => {
-                return Err((line_no, format!("unknown key `{other}`; expected one of {KEYS}")));
+                return Err((
+                    line_no,
+                    format!("unknown key `{other}`; expected one of {KEYS}"),
+                ));
             }
         }
     }
@@ -281,12 +312,24 @@ mod tests {
         assert_eq!(entries[1].name, "llm.request");
 
         for (text, line, fragment) in [
-            ("[\"a.b\"]\ndescripton = \"x\"", 2, "unknown key `descripton`"),
-            ("[\"a.b\"]\ndescription = \"x\"\n[\"a.b\"]", 3, "declared twice"),
+            (
+                "[\"a.b\"]\ndescripton = \"x\"",
+                2,
+                "unknown key `descripton`",
+            ),
+            (
+                "[\"a.b\"]\ndescription = \"x\"\n[\"a.b\"]",
+                3,
+                "declared twice",
+            ),
             ("[\"A.b\"]", 1, "invalid segment"),
             ("[\"a.b\"]", 1, "no `description`"),
             ("description = \"x\"", 1, "before any"),
-            ("[\"a.b\"]\ndescription = \"x\"\nslo_error_ratio = 2", 3, "between 0 and 1"),
+            (
+                "[\"a.b\"]\ndescription = \"x\"\nslo_error_ratio = 2",
+                3,
+                "between 0 and 1",
+            ),
         ] {
             let (got_line, message) = parse(text).err().unwrap();
             assert_eq!(got_line, line, "{text}");
@@ -296,7 +339,10 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        let entries = parse("[\"task.processing\"]\ndescription = \"x\"\n[\"llm.request\"]\ndescription = \"y\"").unwrap();
+        let entries = parse(
+            "[\"task.processing\"]\ndescription = \"x\"\n[\"llm.request\"]\ndescription = \"y\"",
+        )
+        .unwrap();
         assert_eq!(closest("task.procesing", &entries), Some("task.processing"));
         assert_eq!(closest("llm.requests", &entries), Some("llm.request"));
         assert_eq!(closest("billing.invoice", &entries), None);

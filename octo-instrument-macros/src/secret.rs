@@ -30,9 +30,7 @@ pub(crate) fn looks_secret(name: &str) -> bool {
         .filter(|s| !s.is_empty())
         .collect();
     segments.iter().any(|s| WORDS.contains(s))
-        || segments
-            .windows(2)
-            .any(|w| PAIRS.contains(&(w[0], w[1])))
+        || segments.windows(2).any(|w| PAIRS.contains(&(w[0], w[1])))
 }
 
 /// The names of a tracing-syntax field list (`a = 1, b.c = %x, %d, ?e`), with the span of each.
@@ -91,15 +89,33 @@ mod tests {
     #[test]
     fn secret_names() {
         for name in [
-            "password", "db_password", "API_KEY", "apiKey", "api_key_id", "private_key",
-            "auth_token", "token", "session_id", "Authorization", "client_secret",
-            "aws_credentials", "user.password", "passwd",
+            "password",
+            "db_password",
+            "API_KEY",
+            "apiKey",
+            "api_key_id",
+            "private_key",
+            "auth_token",
+            "token",
+            "session_id",
+            "Authorization",
+            "client_secret",
+            "aws_credentials",
+            "user.password",
+            "passwd",
         ] {
             assert!(looks_secret(name), "{name}");
         }
         for name in [
-            "task_id", "priority", "tokens_used", "prompt_tokens", "keyboard", "api_version",
-            "tokenizer", "sessions_total", "monkey",
+            "task_id",
+            "priority",
+            "tokens_used",
+            "prompt_tokens",
+            "keyboard",
+            "api_version",
+            "tokenizer",
+            "sessions_total",
+            "monkey",
         ] {
             assert!(!looks_secret(name), "{name}");
         }
@@ -107,9 +123,10 @@ mod tests {
 
     #[test]
     fn names_of_a_field_list() {
-        let fields: TokenStream = "task_id = %task.id, priority = t.p(1, 2), %user, ?x.y, a.b.c = 1"
-            .parse()
-            .unwrap();
+        let fields: TokenStream =
+            "task_id = %task.id, priority = t.p(1, 2), %user, ?x.y, a.b.c = 1"
+                .parse()
+                .unwrap();
         let names: Vec<String> = field_names(&fields).into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["task_id", "priority", "user", "x.y", "a.b.c"]);
     }

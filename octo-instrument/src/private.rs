@@ -16,7 +16,6 @@ pub use tracing_core;
 
 pub use crate::__call_site as call_site;
 pub use crate::contract::{FieldValue, Observable, Recorder, record_in as record_contract};
-pub use core::fmt::Debug;
 pub use crate::metrics::buckets;
 pub use crate::observe::call::{ObservedCall, RunAsync};
 pub use crate::observe::probe::{
@@ -24,3 +23,4 @@ pub use crate::observe::probe::{
     Probe,
 };
 pub use crate::observe::site::{CallSite, LOG_FIELDS, SiteRef, SiteSpec};
+pub use core::fmt::Debug;

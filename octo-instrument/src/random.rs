@@ -19,4 +19,3 @@ pub(crate) fn u64() -> u64 {
     );
     hasher.finish()
 }
-

@@ -223,3 +223,17 @@ pub fn json_lines(text: &[u8]) -> Vec<Value> {
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
         .collect()
 }
+
+/// As [`capture`], with the trace layer (no export) so that spans have trace ids, as under
+/// `init()`.
+pub fn capture_traced<R>(body: impl FnOnce() -> R) -> (Vec<Value>, R) {
+    let tracing = octo_instrument::Config::new()
+        .tracing()
+        .expect("a trace pipeline without export");
+    let buffer = Buffer::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(LogLayer::json(buffer.clone()))
+        .with(tracing.layer());
+    let result = tracing::subscriber::with_default(subscriber, body);
+    (buffer.lines(), result)
+}

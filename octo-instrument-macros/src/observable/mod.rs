@@ -22,7 +22,11 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     let crate_path = attrs::container(&input.attrs, &mut errors);
     let p = paths::private(crate_path.as_ref());
     let mut bounds = Generics {
-        params: input.generics.type_params().map(|p| p.ident.clone()).collect(),
+        params: input
+            .generics
+            .type_params()
+            .map(|p| p.ident.clone())
+            .collect(),
         predicates: Vec::new(),
     };
     let body = match &input.data {
@@ -125,7 +129,10 @@ fn recorded_fields(fields: &Fields, errors: &mut Vec<syn::Error>) -> Vec<Recorde
             ),
             None => (syn::Member::Unnamed(index.into()), index.to_string()),
         };
-        let span = field.ident.as_ref().map_or_else(|| field.ty.span(), |i| i.span());
+        let span = field
+            .ident
+            .as_ref()
+            .map_or_else(|| field.ty.span(), |i| i.span());
         if field.ident.is_some()
             && secret::looks_secret(&default_name)
             && !matches!(attrs.mode, Mode::Redact | Mode::Skip)
@@ -146,9 +153,14 @@ fn recorded_fields(fields: &Fields, errors: &mut Vec<syn::Error>) -> Vec<Recorde
             if let Some(first) = by_name.insert(name.clone(), name_span) {
                 let mut err = syn::Error::new(
                     name_span,
-                    format!("two fields are recorded as `{name}`; rename one with `#[observe(name = \"...\")]`"),
+                    format!(
+                        "two fields are recorded as `{name}`; rename one with `#[observe(name = \"...\")]`"
+                    ),
                 );
-                err.combine(syn::Error::new(first, format!("`{name}` is first recorded here")));
+                err.combine(syn::Error::new(
+                    first,
+                    format!("`{name}` is first recorded here"),
+                ));
                 errors.push(err);
             }
         }

@@ -151,9 +151,10 @@ fn start_call(func: &ObservedFn, plan: &Plan) -> TokenStream {
         )
     };
     // Contract fields go on the span before `started` is logged, so every line has them.
-    let records = plan.record.iter().map(|name| {
-        quote_spanned!(name.span()=> #p::record_contract(&__octo_span, &#name);)
-    });
+    let records = plan
+        .record
+        .iter()
+        .map(|name| quote_spanned!(name.span()=> #p::record_contract(&__octo_span, &#name);));
     let span = quote! {{
         let __octo_span = #span;
         #(#records)*

@@ -89,28 +89,33 @@ impl Collected {
 
 impl Recorder for Collected {
     fn record_str(&mut self, name: &'static str, value: &str) {
-        self.fields.push_key(name, |out| json::write_str(out, value));
+        self.fields
+            .push_key(name, |out| json::write_str(out, value));
         self.attribute(name, value.to_owned());
     }
 
     fn record_i64(&mut self, name: &'static str, value: i64) {
-        self.fields.push_key(name, |out| json::write_i64(out, value));
+        self.fields
+            .push_key(name, |out| json::write_i64(out, value));
         self.attribute(name, value);
     }
 
     fn record_u64(&mut self, name: &'static str, value: u64) {
-        self.fields.push_key(name, |out| json::write_u64(out, value));
+        self.fields
+            .push_key(name, |out| json::write_u64(out, value));
         self.attribute(name, i64::try_from(value).unwrap_or(i64::MAX));
     }
 
     fn record_f64(&mut self, name: &'static str, value: f64) {
-        self.fields.push_key(name, |out| json::write_f64(out, value));
+        self.fields
+            .push_key(name, |out| json::write_f64(out, value));
         self.attribute(name, value);
     }
 
     fn record_bool(&mut self, name: &'static str, value: bool) {
-        self.fields
-            .push_key(name, |out| out.push_str(if value { "true" } else { "false" }));
+        self.fields.push_key(name, |out| {
+            out.push_str(if value { "true" } else { "false" })
+        });
         self.attribute(name, value);
     }
 
@@ -196,7 +201,9 @@ impl Recorder for Prefixed<'_> {
 fn intern(prefix: &str, name: &str) -> &'static str {
     static NAMES: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(Mutex::default);
     let full = format!("{prefix}.{name}");
-    let mut names = NAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut names = NAMES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(name) = names.get(full.as_str()) {
         return name;
     }

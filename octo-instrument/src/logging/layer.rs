@@ -11,10 +11,10 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::fields::{Fields, SpanFields};
-use crate::contract::ContractFields;
 use super::json;
 use super::sink::Sink;
 use super::timestamp::write_rfc3339;
+use crate::contract::ContractFields;
 use crate::{identity, trace};
 
 /// Keys the schema sets itself; a user field of the same name is written as `fields.<key>`.

@@ -42,9 +42,8 @@ pub(crate) fn resolve(spec: &SiteSpec) -> Option<&'static ExtraFamilies> {
     let families = guard.get_or_insert_with(HashMap::new);
     let histogram = spec.histogram.and_then(|name| {
         let family = families.entry(name).or_insert_with(|| {
-            let opts =
-                HistogramOpts::new(name, help(spec, "duration of its calls, seconds"))
-                    .buckets(spec.buckets.unwrap_or(buckets::DEFAULT).to_vec());
+            let opts = HistogramOpts::new(name, help(spec, "duration of its calls, seconds"))
+                .buckets(spec.buckets.unwrap_or(buckets::DEFAULT).to_vec());
             let vec = HistogramVec::new(opts, spec.labels).expect("names checked by the macro");
             super::register(Box::new(vec.clone()));
             Family::Histogram(vec, spec.labels.to_vec())

@@ -52,9 +52,9 @@ impl ObservedCall {
         call
     }
 
-    /// Counts a `started`/`completed` line sampling left out (where it would have been written).
+    /// Counts a `started`/`completed` line sampling left out (where its level is enabled).
     fn sampled_out(&self) {
-        if super::emit::enabled(self.site.spec.log) {
+        if super::emit::maybe_enabled(self.site.spec.log) {
             self.site.sampled_out().inc();
         }
     }

@@ -37,6 +37,17 @@ pub(crate) fn enabled(callsite: &'static DefaultCallsite) -> bool {
     interest.is_always() || dispatcher::get_default(|dispatch| dispatch.enabled(metadata))
 }
 
+/// Whether a line at this callsite could be recorded, from the static checks alone. Unlike
+/// [`enabled`] it never asks the subscriber: an `enabled` answer must be followed by the event
+/// itself, or per-layer filters keep the answer and apply it to the next span.
+#[inline]
+pub(crate) fn maybe_enabled(callsite: &'static DefaultCallsite) -> bool {
+    let metadata = callsite.metadata();
+    *metadata.level() <= tracing::level_filters::STATIC_MAX_LEVEL
+        && *metadata.level() <= LevelFilter::current()
+        && !callsite.interest().is_never()
+}
+
 /// Emits `line` inside `span` (or the current span where `span` is disabled).
 pub(crate) fn emit(callsite: &'static DefaultCallsite, span: &Span, line: &Line<'_>) {
     if !enabled(callsite) {
