@@ -36,7 +36,10 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
                 .iter()
                 .map(|f| {
                     let member = &f.member;
-                    record_statement(&p, f, &quote!(&self.#member), &mut bounds)
+                    // Spanned on the field's type, where a type that cannot be recorded is
+                    // reported.
+                    let value = quote_spanned!(f.ty.span()=> &self.#member);
+                    record_statement(&p, f, &value, &mut bounds)
                 })
                 .collect();
             quote!(#(#statements)*)
@@ -118,7 +121,7 @@ struct Recorded {
 }
 
 fn recorded_fields(fields: &Fields, errors: &mut Vec<syn::Error>) -> Vec<Recorded> {
-    let mut by_name: BTreeMap<String, Span> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, String> = BTreeMap::new();
     let mut out = Vec::new();
     for (index, field) in fields.iter().enumerate() {
         let attrs = attrs::field(field, errors);
@@ -150,23 +153,23 @@ fn recorded_fields(fields: &Fields, errors: &mut Vec<syn::Error>) -> Vec<Recorde
         let name = attrs.name.as_ref().map_or(default_name, syn::LitStr::value);
         if attrs.mode != Mode::Skip {
             let name_span = attrs.name.as_ref().map_or(span, syn::LitStr::span);
-            if let Some(first) = by_name.insert(name.clone(), name_span) {
-                let mut err = syn::Error::new(
+            let field_name = field
+                .ident
+                .as_ref()
+                .map_or_else(|| index.to_string(), ToString::to_string);
+            if let Some(first) = by_name.insert(name.clone(), field_name) {
+                errors.push(syn::Error::new(
                     name_span,
                     format!(
-                        "two fields are recorded as `{name}`; rename one with `#[observe(name = \"...\")]`"
+                        "field `{first}` is already recorded as `{name}`; give this one another \
+                         name with `#[observe(name = \"...\")]`"
                     ),
-                );
-                err.combine(syn::Error::new(
-                    first,
-                    format!("`{name}` is first recorded here"),
                 ));
-                errors.push(err);
             }
         }
         out.push(Recorded {
             member,
-            binding: format_ident!("__field_{}", index),
+            binding: format_ident!("__field_{}", index, span = field.ty.span()),
             name,
             mode: attrs.mode,
             ty: field.ty.clone(),
@@ -195,7 +198,7 @@ fn record_statement(
         Mode::Skip => return quote!(),
         Mode::Redact => return quote!(__recorder.record_redacted(#name);),
         Mode::Value => (
-            quote_spanned!(span=> #p::FieldValue::record_to(#value, #name, __recorder);),
+            quote_spanned!(span=> #p::record_field(#value, #name, __recorder);),
             quote!(#ty: #p::FieldValue),
         ),
         Mode::Display => (

@@ -35,7 +35,7 @@
 
 mod record;
 mod redacted;
-mod value;
+pub(crate) mod value;
 
 pub(crate) use record::ContractFields;
 #[doc(hidden)]
@@ -63,6 +63,11 @@ use std::fmt::{Debug, Display};
 /// let fields = octo_instrument::contract::fields_of(&Priority(5));
 /// assert_eq!(fields, [("priority", "5".to_owned())]);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a contract type",
+    label = "its fields cannot be recorded",
+    note = "derive it: `#[derive(octo_instrument::Observable)]` on `{Self}`"
+)]
 pub trait Observable {
     /// Hands each recorded field to `recorder`.
     fn observe(&self, recorder: &mut dyn Recorder);

@@ -99,3 +99,14 @@ impl<T: FieldValue + ?Sized> FieldValue for &T {
         (**self).record_to(name, recorder);
     }
 }
+
+/// Records one field through [`FieldValue`]; generated code calls this with the field's own span
+/// on the argument, so an unrecordable type is reported on the field.
+#[doc(hidden)]
+pub fn record_field<T: FieldValue + ?Sized>(
+    value: &T,
+    name: &'static str,
+    recorder: &mut dyn Recorder,
+) {
+    value.record_to(name, recorder);
+}

@@ -1,8 +1,8 @@
 //! W3C trace context and baggage on HTTP headers, in and out.
 
-use opentelemetry::propagation::{
-    Extractor, Injector, TextMapCompositePropagator, TextMapPropagator,
-};
+use opentelemetry::propagation::TextMapCompositePropagator;
+#[cfg(any(feature = "axum", feature = "reqwest"))]
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 
 /// The propagators of the standard: `traceparent` / `tracestate`, then `baggage`.

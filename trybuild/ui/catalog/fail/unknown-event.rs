@@ -1,0 +1,6 @@
+use octo_instrument::observed;
+
+#[observed(event = "task.procesing")]
+fn process() {}
+
+fn main() { process() }

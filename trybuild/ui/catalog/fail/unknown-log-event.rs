@@ -1,0 +1,3 @@
+fn main() {
+    octo_instrument::info!("task.creatd", priority = 5);
+}

@@ -1,0 +1,3 @@
+fn main() {
+    octo_instrument::info!("Task.created", priority = 5);
+}

@@ -1,0 +1,3 @@
+fn main() {
+    octo_instrument::info!(task_id = 5, "task created");
+}
