@@ -8,7 +8,7 @@ mod attrs;
 
 use std::collections::BTreeMap;
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Type};
@@ -138,7 +138,8 @@ fn recorded_fields(fields: &Fields, errors: &mut Vec<syn::Error>) -> Vec<Recorde
             .map_or_else(|| field.ty.span(), |i| i.span());
         if field.ident.is_some()
             && secret::looks_secret(&default_name)
-            && !matches!(attrs.mode, Mode::Redact | Mode::Skip)
+            // A flattened contract checks its own fields.
+            && !matches!(attrs.mode, Mode::Redact | Mode::Skip | Mode::Flatten)
             && !is_redacted_type(&field.ty)
         {
             errors.push(syn::Error::new(

@@ -2,9 +2,61 @@
 //! and its environment variables, stdout and exit code are what a deployment sees.
 //!
 //! `octo-probe lines N` | `octo-probe double-init` | `octo-probe stall N` | `octo-probe spans N`
-//! | `octo-probe tokio-main N`
+//! | `octo-probe tokio-main N` | `octo-probe secrets` (the secret from `PROBE_SECRET`)
 
-use octo_instrument::observed;
+use octo_instrument::{Observable, Redacted, observed};
+
+#[derive(Observable)]
+struct Session {
+    #[observe(redact)]
+    session_token: String,
+}
+
+#[derive(Observable)]
+struct Credentials {
+    user: String,
+    #[observe(redact)]
+    api_key: String,
+    password: Redacted<String>,
+    #[observe(flatten)]
+    session: Session,
+}
+
+#[derive(Observable)]
+enum Login {
+    WithKey {
+        #[observe(redact)]
+        key: String,
+    },
+}
+
+/// Every redacted position holds the secret; the error text formats the `Redacted` field.
+#[observed(event = "probe.secret_call", record(credentials, login))]
+fn use_secret(credentials: &Credentials, login: &Login) -> Result<(), String> {
+    octo_instrument::info!("probe.secret_inner", user = %credentials.user);
+    octo_instrument::record(login);
+    Err(format!(
+        "rejected {:?} for {}",
+        credentials.password, credentials.user
+    ))
+}
+
+fn secrets() {
+    let secret = std::env::var("PROBE_SECRET").expect("PROBE_SECRET");
+    let credentials = Credentials {
+        user: "user-456".into(),
+        api_key: secret.clone(),
+        password: Redacted::new(secret.clone()),
+        session: Session {
+            session_token: secret.clone(),
+        },
+    };
+    let _ = (&credentials.api_key, &credentials.session.session_token);
+    let login = Login::WithKey { key: secret };
+    let Login::WithKey { key } = &login;
+    let _ = key;
+    let _ = use_secret(&credentials, &login);
+}
 
 #[observed(event = "probe.work", fields(n = n))]
 fn work(n: u64) -> Result<u64, String> {
@@ -48,6 +100,7 @@ fn main() {
             Ok(_) => eprintln!("second init succeeded"),
             Err(err) => eprintln!("{err}"),
         },
+        "secrets" => secrets(),
         "spans" => {
             for i in 0..n {
                 let _ = work(i * 2);
