@@ -50,7 +50,7 @@ async fn process_task(task: &Task, work_ms: u64) -> Result<String, ArmError> {
     if task.id.ends_with("-bad") {
         return Err(ArmError::LlmApi("rate limited"));
     }
-    tracing::info!(event = "task.step", step = "generate");
+    octo_instrument::info!("task.step", step = "generate");
     Ok(format!("done {}", task.id))
 }
 

@@ -79,7 +79,7 @@ async fn execute_handler(Json(task): Json<Assignment>) -> (StatusCode, Json<Outc
 )]
 pub async fn execute(task: &Assignment) -> Result<String, ArmError> {
     let code = complete(&task.prompt).await?;
-    tracing::info!(event = "task.code.generated", lines = code.lines().count());
+    octo_instrument::info!("task.code.generated", lines = code.lines().count());
     Ok(code)
 }
 

@@ -107,8 +107,8 @@ async fn create_task(
     TASKS_CREATED
         .with_label_values(&[&task.priority.to_string(), &task.source])
         .inc();
-    tracing::info!(
-        event = "task.created",
+    octo_instrument::info!(
+        "task.created",
         task_id = %task_id,
         priority = task.priority,
         source = %task.source

@@ -41,7 +41,7 @@ pub fn main(role: Role) -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let result = runtime.block_on(serve(role));
     if let Err(err) = &result {
-        tracing::error!(event = "service.failed", error = %err);
+        octo_instrument::error!("service.failed", error = %err);
     }
     // Leave the runtime before flushing, so the last spans go out from a plain thread.
     drop(runtime);
@@ -67,14 +67,14 @@ async fn serve(role: Role) -> Result<(), Box<dyn std::error::Error>> {
     };
     let listener = tokio::net::TcpListener::bind((ip.as_str(), port)).await?;
     let addr = listener.local_addr()?;
-    tracing::info!(event = "service.listening", addr = %addr);
+    octo_instrument::info!("service.listening", addr = %addr);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
-    tracing::info!(event = "service.stopped");
+    octo_instrument::info!("service.stopped");
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 
-/// Words that mark a secret when they are a whole segment of a snake_case (or dotted) name.
+/// Words that mark a secret when they are a whole segment of a `snake_case` (or dotted) name.
 const WORDS: &[&str] = &[
     "password",
     "passwd",

@@ -9,7 +9,7 @@ use octo_instrument_tests::{capture_traced, count, events, metric};
 
 #[observed(event = "test.sampling.work", sample = 0.25)]
 fn work(i: u32) -> Result<u32, String> {
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         return Err(format!("failed {i}"));
     }
     Ok(i)

@@ -135,7 +135,7 @@ fn recorded_fields(fields: &Fields, errors: &mut Vec<syn::Error>) -> Vec<Recorde
         let span = field
             .ident
             .as_ref()
-            .map_or_else(|| field.ty.span(), |i| i.span());
+            .map_or_else(|| field.ty.span(), proc_macro2::Ident::span);
         if field.ident.is_some()
             && secret::looks_secret(&default_name)
             // A flattened contract checks its own fields.

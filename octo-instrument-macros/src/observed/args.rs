@@ -164,42 +164,12 @@ fn parse_one(args: &mut ObservedArgs, meta: &ParseNestedMeta<'_>) -> syn::Result
             args.fields.set(meta, tokens)
         }
         "record" => {
-            let content;
-            syn::parenthesized!(content in meta.input);
-            let names = Punctuated::<Ident, Token![,]>::parse_terminated_with(
-                &content,
-                syn::ext::IdentExt::parse_any,
-            )
-            .map_err(|err| {
-                syn::Error::new(
-                    err.span(),
-                    "`record(...)` takes the names of arguments whose types derive Observable, \
-                     as in `record(task, user)`",
-                )
-            })?;
-            args.record.set(meta, names.into_iter().collect())
+            let names = parse_record(meta)?;
+            args.record.set(meta, names)
         }
         "sample" => {
-            let example = "sample = 0.01";
-            if !meta.input.peek(Token![=]) {
-                return Err(meta.error(format_args!("expected a value, as in `{example}`")));
-            }
-            meta.value()?;
-            let lit: syn::Lit = meta.input.parse()?;
-            let value = match &lit {
-                syn::Lit::Float(f) => f.base10_parse::<f64>().ok(),
-                syn::Lit::Int(i) => i.base10_parse::<f64>().ok(),
-                _ => None,
-            }
-            .filter(|v| *v > 0.0 && *v <= 1.0);
-            let Some(value) = value else {
-                return Err(syn::Error::new(
-                    lit.span(),
-                    "`sample` is the fraction of started/completed lines kept: a number above 0 \
-                     and at most 1, as in `sample = 0.01` (failures are always kept)",
-                ));
-            };
-            args.sample.set(meta, (value, lit.span()))
+            let sample = parse_sample(meta)?;
+            args.sample.set(meta, sample)
         }
         "ret" => {
             no_value(meta, "ret")?;
@@ -245,6 +215,48 @@ fn parse_one(args: &mut ObservedArgs, meta: &ParseNestedMeta<'_>) -> syn::Result
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
+    }
+}
+
+/// `record(task, user)`: argument names.
+fn parse_record(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Ident>> {
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let names = Punctuated::<Ident, Token![,]>::parse_terminated_with(
+        &content,
+        syn::ext::IdentExt::parse_any,
+    )
+    .map_err(|err| {
+        syn::Error::new(
+            err.span(),
+            "`record(...)` takes the names of arguments whose types derive Observable, as in \
+             `record(task, user)`",
+        )
+    })?;
+    Ok(names.into_iter().collect())
+}
+
+/// `sample = 0.01`: a fraction in (0, 1].
+fn parse_sample(meta: &ParseNestedMeta<'_>) -> syn::Result<(f64, Span)> {
+    let example = "sample = 0.01";
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(format_args!("expected a value, as in `{example}`")));
+    }
+    meta.value()?;
+    let lit: syn::Lit = meta.input.parse()?;
+    let value = match &lit {
+        syn::Lit::Float(f) => f.base10_parse::<f64>().ok(),
+        syn::Lit::Int(i) => i.base10_parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|v| *v > 0.0 && *v <= 1.0);
+    match value {
+        Some(value) => Ok((value, lit.span())),
+        None => Err(syn::Error::new(
+            lit.span(),
+            "`sample` is the fraction of started/completed lines kept: a number above 0 and at \
+             most 1, as in `sample = 0.01` (failures are always kept)",
+        )),
     }
 }
 

@@ -90,21 +90,9 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
     let mut catalog_plan = CatalogPlan::default();
     let event = match args.event.get() {
         Some(lit) => {
-            if let Err(err) = event_name::check_lit(lit) {
-                diag.push(err);
-            } else {
-                let catalog = catalog::load();
-                match catalog::check(&catalog, lit) {
-                    Ok(checked) => {
-                        catalog_plan = CatalogPlan {
-                            description: checked.entry.map(|e| e.description.clone()),
-                            slo_latency_p95_ms: checked.entry.and_then(|e| e.slo_latency_p95_ms),
-                            slo_error_ratio: checked.entry.and_then(|e| e.slo_error_ratio),
-                            track: checked.track,
-                        };
-                    }
-                    Err(err) => diag.push(err),
-                }
+            match event_name::check_lit(lit) {
+                Err(err) => diag.push(err),
+                Ok(_) => catalog_plan = check_catalog(lit, &mut diag),
             }
             Some(lit.clone())
         }
@@ -125,25 +113,7 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
         value
     });
 
-    let buckets = match args.buckets.get() {
-        None => BucketPlan::Default,
-        Some(Buckets::Preset(ident)) => {
-            if !PRESETS.contains(&ident.to_string().as_str()) {
-                diag.spanned(
-                    ident,
-                    format!(
-                        "unknown bucket preset `{ident}`; expected one of `http`, `task`, `llm`, \
-                         or a list such as `[0.1, 0.5, 1.0]`"
-                    ),
-                );
-            }
-            BucketPlan::Preset(ident.clone())
-        }
-        Some(Buckets::List(bounds, span)) => {
-            check_bounds(bounds, *span, &mut diag);
-            BucketPlan::List(bounds.iter().map(|(b, _)| *b).collect())
-        }
-    };
+    let buckets = plan_buckets(args.buckets.get(), &mut diag);
 
     for family in [args.histogram.get(), args.gauge.get()]
         .into_iter()
@@ -168,37 +138,10 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
     }
 
     if let Some(fields) = args.fields.get() {
-        for (name, span) in secret::field_names(fields) {
-            if secret::looks_secret(&name) {
-                diag.push(secret::field_list_error(&name, span));
-            }
-        }
+        check_secret_fields(fields, &mut diag);
     }
     let record = args.record.take().unwrap_or_default();
-    let parameters = parameter_names(func);
-    for name in &record {
-        if !parameters.iter().any(|p| p == name) {
-            diag.spanned(
-                name,
-                format!(
-                    "`{name}` is not an argument of this function; `record(...)` takes argument \
-                     names{}",
-                    if parameters.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            " ({})",
-                            parameters
-                                .iter()
-                                .map(|p| format!("`{p}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    }
-                ),
-            );
-        }
-    }
+    check_record(&record, func, &mut diag);
 
     diag.finish()?;
     let event = event.expect("checked above");
@@ -225,6 +168,79 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
         shape: shape(func),
         fake_return: fake_return(&func.sig.output),
     })
+}
+
+fn plan_buckets(buckets: Option<&Buckets>, diag: &mut Diagnostics) -> BucketPlan {
+    match buckets {
+        None => BucketPlan::Default,
+        Some(Buckets::Preset(ident)) => {
+            if !PRESETS.contains(&ident.to_string().as_str()) {
+                diag.spanned(
+                    ident,
+                    format!(
+                        "unknown bucket preset `{ident}`; expected one of `http`, `task`, `llm`, \
+                         or a list such as `[0.1, 0.5, 1.0]`"
+                    ),
+                );
+            }
+            BucketPlan::Preset(ident.clone())
+        }
+        Some(Buckets::List(bounds, span)) => {
+            check_bounds(bounds, *span, diag);
+            BucketPlan::List(bounds.iter().map(|(b, _)| *b).collect())
+        }
+    }
+}
+
+/// The catalog's entry for `lit`, or the error that it has none.
+fn check_catalog(lit: &LitStr, diag: &mut Diagnostics) -> CatalogPlan {
+    let catalog = catalog::load();
+    match catalog::check(&catalog, lit) {
+        Ok(checked) => CatalogPlan {
+            description: checked.entry.map(|e| e.description.clone()),
+            slo_latency_p95_ms: checked.entry.and_then(|e| e.slo_latency_p95_ms),
+            slo_error_ratio: checked.entry.and_then(|e| e.slo_error_ratio),
+            track: checked.track,
+        },
+        Err(err) => {
+            diag.push(err);
+            CatalogPlan::default()
+        }
+    }
+}
+
+fn check_secret_fields(fields: &TokenStream, diag: &mut Diagnostics) {
+    for (name, span) in secret::field_names(fields) {
+        if secret::looks_secret(&name) {
+            diag.push(secret::field_list_error(&name, span));
+        }
+    }
+}
+
+/// Each name of `record(...)` must be an argument of the function.
+fn check_record(record: &[syn::Ident], func: &ObservedFn, diag: &mut Diagnostics) {
+    let parameters = parameter_names(func);
+    let listed = parameters
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for name in record {
+        if !parameters.iter().any(|p| p == name) {
+            let hint = if listed.is_empty() {
+                String::new()
+            } else {
+                format!(" ({listed})")
+            };
+            diag.spanned(
+                name,
+                format!(
+                    "`{name}` is not an argument of this function; `record(...)` takes argument \
+                     names{hint}"
+                ),
+            );
+        }
+    }
 }
 
 /// The names an argument can be recorded by: simple identifier patterns, and `self`.

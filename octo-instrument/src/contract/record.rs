@@ -114,7 +114,7 @@ impl Recorder for Collected {
 
     fn record_bool(&mut self, name: &'static str, value: bool) {
         self.fields.push_key(name, |out| {
-            out.push_str(if value { "true" } else { "false" })
+            out.push_str(if value { "true" } else { "false" });
         });
         self.attribute(name, value);
     }
