@@ -68,3 +68,14 @@ impl<T> serde::Serialize for Redacted<T> {
         serializer.serialize_str(REDACTED)
     }
 }
+
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use super::Redacted;
+
+    #[test]
+    fn serialises_as_redacted() {
+        let value = Redacted::new("sk-live-123".to_owned());
+        assert_eq!(serde_json::to_string(&value).unwrap(), r#""[REDACTED]""#);
+    }
+}

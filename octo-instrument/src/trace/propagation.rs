@@ -1,8 +1,12 @@
 //! W3C trace context and baggage on HTTP headers, in and out.
 
 use opentelemetry::propagation::TextMapCompositePropagator;
+#[cfg(feature = "reqwest")]
+use opentelemetry::propagation::Injector;
+#[cfg(feature = "axum")]
+use opentelemetry::propagation::Extractor;
 #[cfg(any(feature = "axum", feature = "reqwest"))]
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 
 /// The propagators of the standard: `traceparent` / `tracestate`, then `baggage`.
@@ -21,7 +25,7 @@ static PROPAGATOR: std::sync::LazyLock<TextMapCompositePropagator> =
 
 /// Reads the caller's trace context from request headers: an empty context when the headers
 /// are missing or malformed, which starts a new trace.
-#[cfg(any(feature = "axum", feature = "reqwest"))]
+#[cfg(feature = "axum")]
 pub(crate) fn extract(headers: &http::HeaderMap) -> opentelemetry::Context {
     struct Headers<'a>(&'a http::HeaderMap);
     impl Extractor for Headers<'_> {
@@ -36,7 +40,7 @@ pub(crate) fn extract(headers: &http::HeaderMap) -> opentelemetry::Context {
 }
 
 /// Writes `cx`'s trace context into outgoing request headers.
-#[cfg(any(feature = "axum", feature = "reqwest"))]
+#[cfg(feature = "reqwest")]
 pub(crate) fn inject(cx: &opentelemetry::Context, headers: &mut http::HeaderMap) {
     struct Headers<'a>(&'a mut http::HeaderMap);
     impl Injector for Headers<'_> {
