@@ -84,7 +84,7 @@ pub async fn execute(task: &Assignment) -> Result<String, ArmError> {
 }
 
 /// The simulated model call: a prompt containing `fail` gets an API error, as a rate-limited or
-/// overloaded provider would answer.
+/// overloaded provider would answer; one containing `slow` takes over a second.
 #[observed(
     event = "llm.request",
     fields(model = "octo-coder-1"),
@@ -93,7 +93,11 @@ pub async fn execute(task: &Assignment) -> Result<String, ArmError> {
     buckets = llm
 )]
 pub async fn complete(prompt: &str) -> Result<String, ArmError> {
-    tokio::time::sleep(Duration::from_millis(20 + (prompt.len() as u64 % 30))).await;
+    let extra_ms = if prompt.contains("slow") { 1100 } else { 0 };
+    tokio::time::sleep(Duration::from_millis(
+        20 + (prompt.len() as u64 % 30) + extra_ms,
+    ))
+    .await;
     if prompt.contains("fail") {
         return Err(ArmError::LlmApi("503 from provider: overloaded".into()));
     }

@@ -31,7 +31,19 @@ impl Role {
 /// Runs `role` as this process's service: `PORT` (0 picks a free one) on 127.0.0.1, or on
 /// `BIND_ADDR`; the orchestrator finds the arm at `ARM_CODER_URL`. Logs `service.listening`
 /// with the bound `addr` once it accepts connections.
+///
+/// With `--print-catalog` it prints the service's exported catalog (its events, and that it
+/// serves HTTP) for `octo-ops` instead, and exits.
 pub fn main(role: Role) -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::args().any(|arg| arg == "--print-catalog") {
+        // The router is built, not served: building it is what installs the HTTP layer.
+        let _router = router(role);
+        println!(
+            "{}",
+            octo_instrument::ops::catalog_json(role.service_name())
+        );
+        return Ok(());
+    }
     let guard = octo_instrument::Config::new()
         .service_name(role.service_name())
         .version(env!("CARGO_PKG_VERSION"))
@@ -57,14 +69,7 @@ async fn serve(role: Role) -> Result<(), Box<dyn std::error::Error>> {
         Err(_) => role.default_port(),
     };
     let ip = std::env::var("BIND_ADDR").unwrap_or_else(|_| "127.0.0.1".to_owned());
-    let app: Router = match role {
-        Role::Orchestrator => {
-            let arm = std::env::var("ARM_CODER_URL")
-                .unwrap_or_else(|_| "http://127.0.0.1:8081".to_owned());
-            crate::orchestrator::Orchestrator::new(&arm).router()
-        }
-        Role::ArmCoder => crate::arm_coder::router(),
-    };
+    let app = router(role);
     let listener = tokio::net::TcpListener::bind((ip.as_str(), port)).await?;
     let addr = listener.local_addr()?;
     octo_instrument::info!("service.listening", addr = %addr);
@@ -76,6 +81,17 @@ async fn serve(role: Role) -> Result<(), Box<dyn std::error::Error>> {
     .await?;
     octo_instrument::info!("service.stopped");
     Ok(())
+}
+
+fn router(role: Role) -> Router {
+    match role {
+        Role::Orchestrator => {
+            let arm = std::env::var("ARM_CODER_URL")
+                .unwrap_or_else(|_| "http://127.0.0.1:8081".to_owned());
+            crate::orchestrator::Orchestrator::new(&arm).router()
+        }
+        Role::ArmCoder => crate::arm_coder::router(),
+    }
 }
 
 async fn shutdown_signal() {

@@ -89,6 +89,8 @@ pub struct EventInfo {
     pub slo_error_ratio: Option<f64>,
     /// The module of (the first) call site.
     pub module_path: &'static str,
+    /// The extra `histogram`/`gauge` families its call sites feed.
+    pub families: Vec<&'static str>,
 }
 
 /// Every `#[observed]` event linked into the binary, once each, sorted by name.
@@ -105,7 +107,13 @@ pub fn all() -> Vec<EventInfo> {
     let mut events: Vec<EventInfo> = Vec::new();
     for site in crate::observe::site::all_sites() {
         let spec = &site.spec;
-        if events.iter().any(|e| e.name == spec.event) {
+        let extra = [spec.histogram, spec.gauge].into_iter().flatten();
+        if let Some(known) = events.iter_mut().find(|e| e.name == spec.event) {
+            for family in extra {
+                if !known.families.contains(&family) {
+                    known.families.push(family);
+                }
+            }
             continue;
         }
         events.push(EventInfo {
@@ -114,6 +122,7 @@ pub fn all() -> Vec<EventInfo> {
             slo_latency_p95_ms: spec.slo_latency_p95_ms,
             slo_error_ratio: spec.slo_error_ratio,
             module_path: spec.module_path,
+            families: extra.collect(),
         });
     }
     events.sort_by_key(|e| e.name);

@@ -11,6 +11,7 @@ mod identity;
 pub mod logging;
 pub mod metrics;
 mod observe;
+pub mod ops;
 mod random;
 pub mod sampling;
 pub mod trace;

@@ -205,7 +205,9 @@ fn a_stalled_log_sink_never_blocks_calls_and_drops_are_counted() {
             .find(|s| {
                 s.name == name
                     && s.labels.get(key).map(String::as_str) == Some(want)
-                    && s.labels.get("event").is_none_or(|event| event == "probe.work")
+                    && s.labels
+                        .get("event")
+                        .is_none_or(|event| event == "probe.work")
             })
             .map(|s| s.value)
     };

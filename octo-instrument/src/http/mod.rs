@@ -17,3 +17,9 @@ pub use metrics_route::metrics;
 pub use request_id::{HEADER as REQUEST_ID_HEADER, RequestId};
 #[cfg(feature = "axum")]
 pub use server::{ResponseFuture, ServerLayer, ServerService, UNMATCHED};
+
+/// Whether a router in this process has [`ServerLayer`]: what the exported catalog reports.
+#[cfg(feature = "axum")]
+pub(crate) fn server_layer_in_use() -> bool {
+    server::LAYER_IN_USE.load(std::sync::atomic::Ordering::Relaxed)
+}

@@ -21,6 +21,11 @@ use super::request_id::{HEADER, RequestId};
 use crate::metrics::http::HTTP;
 use crate::trace::propagation;
 
+/// Set once a router has the layer: the exported catalog then says the service serves HTTP, so
+/// generated dashboards and alerts include the HTTP families.
+pub(crate) static LAYER_IN_USE: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 /// The `endpoint` label of requests no route matched: one shared value, so a scanner probing
 /// random paths cannot create a series per path.
 pub const UNMATCHED: &str = "unmatched";
@@ -72,6 +77,7 @@ impl<S> Layer<S> for ServerLayer {
     type Service = ServerService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
+        LAYER_IN_USE.store(true, std::sync::atomic::Ordering::Relaxed);
         ServerService { inner }
     }
 }

@@ -1,10 +1,10 @@
 //! W3C trace context and baggage on HTTP headers, in and out.
 
-use opentelemetry::propagation::TextMapCompositePropagator;
-#[cfg(feature = "reqwest")]
-use opentelemetry::propagation::Injector;
 #[cfg(feature = "axum")]
 use opentelemetry::propagation::Extractor;
+#[cfg(feature = "reqwest")]
+use opentelemetry::propagation::Injector;
+use opentelemetry::propagation::TextMapCompositePropagator;
 #[cfg(any(feature = "axum", feature = "reqwest"))]
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
