@@ -4,18 +4,24 @@ use std::fmt::Write as _;
 
 use crate::{Options, ServiceCatalog, camel, quoted};
 
-/// One alerting rule.
-struct Rule {
-    alert: String,
-    expr: String,
-    for_: &'static str,
-    severity: &'static str,
-    summary: String,
-    description: String,
+/// One generated alerting rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// The alert's name.
+    pub alert: String,
+    /// Its PromQL expression.
+    pub expr: String,
+    /// How long the expression must hold.
+    pub for_: &'static str,
+    /// `warning` or `critical`.
+    pub severity: &'static str,
+    /// The `summary` annotation.
+    pub summary: String,
+    /// The `description` annotation.
+    pub description: String,
 }
 
-/// The PromQL expression of each standard rule, for `service`; `rules::expressions` is what the
-/// tests evaluate against a running Prometheus.
+/// The rules of one service.
 fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
     let s = &service.service;
     let mut rules = vec![Rule {
@@ -103,14 +109,14 @@ fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
     rules
 }
 
-/// Every rule expression of every service: what a test evaluates.
-pub fn expressions(services: &[ServiceCatalog], options: &Options) -> Vec<(String, String)> {
+/// Every rule of every service, as `alerts.yml` writes them, with the service each belongs to.
+pub fn rules(services: &[ServiceCatalog], options: &Options) -> Vec<(String, Rule)> {
     services
         .iter()
         .flat_map(|service| {
             service_rules(service, options)
                 .into_iter()
-                .map(|rule| (rule.alert, rule.expr))
+                .map(|rule| (service.service.clone(), rule))
         })
         .collect()
 }
