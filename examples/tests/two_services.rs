@@ -1,72 +1,15 @@
 //! One request across both example services, as a collector and a log store see it: the
 //! orchestrator exports over OTLP/gRPC, the arm over OTLP/HTTP, to two receivers on 127.0.0.1.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
+
+use common::Service;
 
 use octo_instrument_tests::otlp::{ReceivedSpan, Receiver};
 use serde_json::Value;
-
-struct Service {
-    child: Child,
-    addr: String,
-    lines: mpsc::Receiver<Value>,
-}
-
-impl Service {
-    fn start(binary: &str, env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(binary)
-            .env("PORT", "0")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the service starts");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let value: Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|err| panic!("not a JSON line ({err}): {line}"));
-                let _ = tx.send(value);
-            }
-        });
-        let mut service = Self {
-            child,
-            addr: String::new(),
-            lines,
-        };
-        let listening = service
-            .next_until(|l| l["event"] == "service.listening")
-            .expect("a service.listening line");
-        listening["addr"]
-            .as_str()
-            .unwrap()
-            .clone_into(&mut service.addr);
-        service
-    }
-
-    fn next_until(&self, found: impl Fn(&Value) -> bool) -> Option<Value> {
-        loop {
-            let line = self.lines.recv_timeout(Duration::from_secs(30)).ok()?;
-            if found(&line) {
-                return Some(line);
-            }
-        }
-    }
-
-    /// SIGTERM, then every line the service wrote.
-    fn stop(mut self) -> Vec<Value> {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "a clean shutdown: {status}");
-        self.lines.try_iter().collect()
-    }
-}
 
 fn by_name<'a>(spans: &'a [ReceivedSpan], service: &str, name: &str) -> Vec<&'a ReceivedSpan> {
     spans
