@@ -3,6 +3,7 @@
 //! evaluated through its HTTP API, the counts agree with what was sent, the standard's own
 //! queries return data; then the standard's LogQL filters, applied to the services' log files,
 //! find exactly the lines expected.
+#![allow(clippy::float_cmp)] // counters of a few requests, exact in f64
 
 mod common;
 
@@ -227,7 +228,7 @@ fn the_generated_artifacts_work_against_a_running_prometheus() {
     // Both jobs up before the requests, so every counter is seen from zero.
     wait_until(
         "both targets to be scraped",
-        Duration::from_secs(60),
+        Duration::from_secs(90),
         || api.value("sum(up)") >= 2.0,
     );
 
@@ -236,12 +237,25 @@ fn the_generated_artifacts_work_against_a_running_prometheus() {
         format!(r#"http_requests_total{{service="{ORCHESTRATOR}",endpoint="/api/v1/tasks"}}"#);
     wait_until(
         "the requests to be scraped",
-        Duration::from_secs(60),
+        Duration::from_secs(90),
         || api.value(&format!("sum({tasks})")) >= SENT as f64,
     );
     // Two more scrapes, so every rate() has samples on both sides of the requests.
     std::thread::sleep(Duration::from_secs(3));
 
+    assert_counts(&api, &tasks);
+
+    assert_queries_return_data(&api, &catalogs, &options);
+    drop(prometheus);
+
+    orchestrator.stop();
+    arm.stop();
+    check_logql_equivalents(&log_dir);
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// The counts agree with what was sent.
+fn assert_counts(api: &Api, tasks: &str) {
     // The counts agree with what was sent.
     assert_eq!(api.value(&format!("sum({tasks})")), SENT as f64);
     assert_eq!(
@@ -278,9 +292,13 @@ fn the_generated_artifacts_work_against_a_running_prometheus() {
     );
     let increase = api.value(&format!("sum(increase({tasks}[5m]))"));
     assert!(increase > 0.0, "increase() sees the requests: {increase}");
+}
 
+/// Every dashboard query parses and returns data; every rule parses and its measured side returns
+/// data; the standard's own queries return data.
+fn assert_queries_return_data(api: &Api, catalogs: &[ServiceCatalog], options: &Options) {
     // Every dashboard query parses and returns data.
-    for (title, exprs) in octo_ops::dashboard::queries(&catalogs) {
+    for (title, exprs) in octo_ops::dashboard::queries(catalogs) {
         for expr in exprs {
             let expr = expr.replace("$service", &format!("{ORCHESTRATOR}|{ARM}"));
             assert!(
@@ -290,7 +308,7 @@ fn the_generated_artifacts_work_against_a_running_prometheus() {
         }
     }
     // Every rule parses; its measured side returns data (the alerts themselves stay silent).
-    for (service, rule) in octo_ops::rules::rules(&catalogs, &options) {
+    for (service, rule) in octo_ops::rules::rules(catalogs, options) {
         api.query(&rule.expr);
         let measured = left_side(&rule.expr);
         assert!(
@@ -310,12 +328,6 @@ fn the_generated_artifacts_work_against_a_running_prometheus() {
     ] {
         assert!(!api.query(expr).is_empty(), "no data for {expr}");
     }
-    drop(prometheus);
-
-    orchestrator.stop();
-    arm.stop();
-    check_logql_equivalents(&log_dir);
-    let _ = std::fs::remove_dir_all(&work);
 }
 
 /// The standard's LogQL, as filters over the JSON lines of both services' log files.

@@ -95,7 +95,7 @@ fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
         rules.push(Rule {
             alert: format!("{}SlowP95", camel(e)),
             expr: format!(
-                r#"histogram_quantile(0.95, sum by (le) (rate(event_duration_seconds_bucket{{{selector}}}[5m]))) > {p95}"#
+                "histogram_quantile(0.95, sum by (le) (rate(event_duration_seconds_bucket{{{selector}}}[5m]))) > {p95}"
             ),
             for_: "10m",
             severity: "warning",
