@@ -124,8 +124,12 @@ impl Tracing {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
+        // Thread attributes (a string per span) and busy/idle timings (two clock reads per
+        // poll of an async span) cost more per span than they tell; logs carry the durations.
         tracing_opentelemetry::layer()
             .with_tracer(self.provider.tracer("octo-instrument"))
+            .with_threads(false)
+            .with_tracked_inactivity(false)
             .with_filter(Selection::spans(&self.directives))
     }
 
