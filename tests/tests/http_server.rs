@@ -65,7 +65,7 @@ fn lines_of<'a>(logs: &'a [Value], request_id: &str) -> Vec<&'a Value> {
 
 #[test]
 fn a_request_continues_the_callers_trace_and_every_line_carries_its_ids() {
-    let run = traced(3, async {
+    let run = traced(2, async {
         let base = serve(app("t1")).await;
         let response = reqwest::Client::new()
             .get(format!("{base}/t1/tasks/42"))

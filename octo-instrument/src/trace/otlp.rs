@@ -89,6 +89,7 @@ pub(crate) fn settings(
     } else {
         return Ok(None);
     };
+    check_exporter_variables()?;
     let endpoint = match protocol {
         OtlpProtocol::HttpProtobuf if !verbatim => {
             format!("{}/v1/traces", endpoint.trim_end_matches('/'))
@@ -96,6 +97,43 @@ pub(crate) fn settings(
         _ => endpoint,
     };
     Ok(Some(OtlpSettings { endpoint, protocol }))
+}
+
+/// The variables the OTLP exporter reads itself: checked here, because the exporter falls back
+/// to its defaults on a value it cannot read, without a word.
+fn check_exporter_variables() -> Result<(), Error> {
+    for variable in [
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ] {
+        if let Some(value) = env::var(variable)
+            && value.trim().parse::<u64>().is_err()
+        {
+            return Err(Error::invalid(
+                variable,
+                &value,
+                "a whole number of milliseconds, such as 10000",
+            ));
+        }
+    }
+    for variable in [
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+    ] {
+        if let Some(value) = env::var(variable)
+            && !value.split(',').all(|pair| {
+                pair.split_once('=')
+                    .is_some_and(|(key, _)| !key.trim().is_empty())
+            })
+        {
+            return Err(Error::invalid(
+                variable,
+                &value,
+                "comma-separated key=value pairs, such as api-key=secret,tenant=a",
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
