@@ -20,6 +20,14 @@ impl Role {
         }
     }
 
+    /// The module holding this service's instrumented code.
+    fn module(self) -> &'static str {
+        match self {
+            Self::Orchestrator => "::orchestrator",
+            Self::ArmCoder => "::arm_coder",
+        }
+    }
+
     fn default_port(self) -> u16 {
         match self {
             Self::Orchestrator => 8080,
@@ -38,9 +46,14 @@ pub fn main(role: Role) -> Result<(), Box<dyn std::error::Error>> {
     if std::env::args().any(|arg| arg == "--print-catalog") {
         // The router is built, not served: building it is what installs the HTTP layer.
         let _router = router(role);
+        // Both binaries link the whole example library; each exports the events of its own
+        // module, so its generated rules cover what it runs.
+        let module = role.module();
         println!(
             "{}",
-            octo_instrument::ops::catalog_json(role.service_name())
+            octo_instrument::ops::catalog_json_where(role.service_name(), |event| {
+                event.module_path.ends_with(module)
+            })
         );
         return Ok(());
     }

@@ -16,10 +16,30 @@
 
 use std::fmt::Write as _;
 
+use crate::event::EventInfo;
 use crate::logging::json;
 
-/// The exported catalog of this binary, for `service`.
+/// The exported catalog of this binary, for `service`: every event it contains.
 pub fn catalog_json(service: &str) -> String {
+    catalog_json_where(service, |_| true)
+}
+
+/// As [`catalog_json`], with only the events `keep` accepts: for binaries that link code of
+/// several services, select this service's events (by [`EventInfo::module_path`], say).
+///
+/// ```
+/// #[octo_instrument::observed(event = "docs.kept_event")]
+/// fn kept() {}
+///
+/// let json = octo_instrument::ops::catalog_json_where("octollm-docs", |event| {
+///     event.name.starts_with("docs.kept")
+/// });
+/// assert!(json.contains(r#""name":"docs.kept_event""#));
+/// let none = octo_instrument::ops::catalog_json_where("octollm-docs", |_| false);
+/// assert!(none.ends_with(r#""events":[]}"#));
+/// # let _ = kept;
+/// ```
+pub fn catalog_json_where(service: &str, keep: impl Fn(&EventInfo) -> bool) -> String {
     let mut out = String::from("{\"service\":");
     json::write_str(&mut out, service);
     out.push_str(",\"version\":");
@@ -29,7 +49,7 @@ pub fn catalog_json(service: &str) -> String {
     #[cfg(not(feature = "axum"))]
     let http = false;
     let _ = write!(out, ",\"http\":{http},\"events\":[");
-    for (i, event) in crate::event::all().iter().enumerate() {
+    for (i, event) in crate::event::all().iter().filter(|e| keep(e)).enumerate() {
         if i > 0 {
             out.push(',');
         }
