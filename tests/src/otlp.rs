@@ -143,12 +143,8 @@ impl Receiver {
 
     /// An OTLP/gRPC receiver (`TraceService/Export`).
     pub fn grpc() -> Self {
-        let runtime = runtime();
+        let (runtime, listener, addr) = listening();
         let spans = Spans::default();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind a port");
-        let addr = listener.local_addr().unwrap();
         let service = TraceServiceServer::new(Collector(spans.clone()));
         runtime.spawn(
             tonic::transport::Server::builder()
@@ -165,12 +161,8 @@ impl Receiver {
     /// An OTLP/HTTP receiver: `POST /v1/traces` with a protobuf body.
     pub fn http() -> Self {
         use axum::routing::post;
-        let runtime = runtime();
+        let (runtime, listener, addr) = listening();
         let spans = Spans::default();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind a port");
-        let addr = listener.local_addr().unwrap();
         let collected = spans.clone();
         let app = axum::Router::new().route(
             "/v1/traces",
@@ -204,12 +196,18 @@ impl Receiver {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
+/// A one-worker runtime for a receiver, and a listener on a free port of 127.0.0.1 in it.
+fn listening() -> (tokio::runtime::Runtime, tokio::net::TcpListener, SocketAddr) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
-        .expect("a runtime")
+        .expect("a runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind a port");
+    let addr = listener.local_addr().expect("a bound address");
+    (runtime, listener, addr)
 }
 
 /// A collector that accepts connections and never answers: the export hangs until its timeout.

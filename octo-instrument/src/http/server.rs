@@ -271,6 +271,20 @@ impl RequestState {
             .set_attribute("http.response.status_code", i64::from(code));
         let duration_ms = elapsed.as_secs_f64() * 1000.0;
         let _entered = self.span.enter();
+        // One line, at `error` for a 5xx (what LogQL's `level="error"` finds) and `info` else;
+        // tracing's levels are static, hence the macro.
+        macro_rules! completed {
+            ($level:ident) => {
+                tracing::$level!(
+                    target: "octo_instrument::http",
+                    event = "request.completed",
+                    method = self.method,
+                    path = %self.path,
+                    status_code = code,
+                    duration_ms,
+                )
+            };
+        }
         if status.is_server_error() {
             if self.panic.is_none() {
                 crate::metrics::count_error("http", "server_error");
@@ -279,23 +293,9 @@ impl RequestState {
                 .set_status(Status::error(self.panic.clone().unwrap_or_else(|| {
                     format!("{code} {}", status.canonical_reason().unwrap_or(""))
                 })));
-            tracing::error!(
-                target: "octo_instrument::http",
-                event = "request.completed",
-                method = self.method,
-                path = %self.path,
-                status_code = code,
-                duration_ms,
-            );
+            completed!(error);
         } else {
-            tracing::info!(
-                target: "octo_instrument::http",
-                event = "request.completed",
-                method = self.method,
-                path = %self.path,
-                status_code = code,
-                duration_ms,
-            );
+            completed!(info);
         }
     }
 
