@@ -14,6 +14,7 @@ mod observe;
 pub mod ops;
 mod random;
 pub mod sampling;
+mod span_data;
 pub mod trace;
 
 #[doc(hidden)]

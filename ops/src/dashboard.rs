@@ -6,63 +6,81 @@ use crate::{ServiceCatalog, events};
 
 const SERVICE: &str = r#"service=~"$service""#;
 
-/// The dashboard's panels as (title, queries): what a test evaluates.
-pub fn queries(services: &[ServiceCatalog]) -> Vec<(String, Vec<String>)> {
-    let mut panels = vec![
-        (
-            "Request Rate".to_owned(),
-            vec![format!(
-                "sum by (service, endpoint) (rate(http_requests_total{{{SERVICE}}}[5m]))"
-            )],
-        ),
-        (
-            "Request Duration P95".to_owned(),
-            vec![format!(
-                "histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket{{{SERVICE}}}[5m])))"
-            )],
-        ),
-        (
-            "Error Rate".to_owned(),
-            vec![format!(
-                "sum by (service, component) (rate(errors_total{{{SERVICE}}}[5m]))"
-            )],
-        ),
-        (
-            "Tasks In Progress".to_owned(),
-            vec![format!(
-                "sum by (service, event) (events_in_progress{{{SERVICE}}})"
-            )],
-        ),
-    ];
-    if !services.iter().any(|s| s.http) {
-        panels.drain(..2);
-    }
-    for (event, _) in events(services) {
-        let e = &event.name;
-        let selector = format!(r#"{SERVICE},event="{e}""#);
-        panels.push((
-            format!("{e}: calls by outcome"),
-            vec![format!(
-                "sum by (outcome) (rate(event_duration_seconds_count{{{selector}}}[5m]))"
-            )],
+/// A panel: its title and its queries.
+type Panel = (String, Vec<String>);
+
+/// The standard's panels (the HTTP ones only where a service serves HTTP), then a row per event
+/// with its title and its three panels.
+struct Layout {
+    standard: Vec<Panel>,
+    rows: Vec<(String, Vec<Panel>)>,
+}
+
+fn layout(services: &[ServiceCatalog]) -> Layout {
+    let one = |title: &str, expr: String| (title.to_owned(), vec![expr]);
+    let mut standard = Vec::new();
+    if services.iter().any(|s| s.http) {
+        standard.push(one(
+            "Request Rate",
+            format!("sum by (service, endpoint) (rate(http_requests_total{{{SERVICE}}}[5m]))"),
         ));
-        panels.push((
-            format!("{e}: P50 / P95 / P99"),
-            [0.5, 0.95, 0.99]
+        standard.push(one(
+            "Request Duration P95",
+            format!(
+                "histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket{{{SERVICE}}}[5m])))"
+            ),
+        ));
+    }
+    standard.push(one(
+        "Error Rate",
+        format!("sum by (service, component) (rate(errors_total{{{SERVICE}}}[5m]))"),
+    ));
+    standard.push(one(
+        "Tasks In Progress",
+        format!("sum by (service, event) (events_in_progress{{{SERVICE}}})"),
+    ));
+    let rows = events(services)
+        .into_iter()
+        .map(|(event, services)| {
+            let e = &event.name;
+            let title = match &event.description {
+                Some(description) => format!("{e}: {description} ({})", services.join(", ")),
+                None => format!("{e} ({})", services.join(", ")),
+            };
+            let selector = format!(r#"{SERVICE},event="{e}""#);
+            let quantiles = [0.5, 0.95, 0.99]
                 .iter()
                 .map(|q| {
                     format!(
                         "histogram_quantile({q}, sum by (le) (rate(event_duration_seconds_bucket{{{selector}}}[5m])))"
                     )
                 })
-                .collect(),
-        ));
-        panels.push((
-            format!("{e}: in progress"),
-            vec![format!("sum(events_in_progress{{{selector}}})")],
-        ));
-    }
-    panels
+                .collect();
+            let panels = vec![
+                one(
+                    &format!("{e}: calls by outcome"),
+                    format!("sum by (outcome) (rate(event_duration_seconds_count{{{selector}}}[5m]))"),
+                ),
+                (format!("{e}: P50 / P95 / P99"), quantiles),
+                one(
+                    &format!("{e}: in progress"),
+                    format!("sum(events_in_progress{{{selector}}})"),
+                ),
+            ];
+            (title, panels)
+        })
+        .collect();
+    Layout { standard, rows }
+}
+
+/// The dashboard's panels as (title, queries), in order: what a test evaluates.
+pub fn queries(services: &[ServiceCatalog]) -> Vec<(String, Vec<String>)> {
+    let layout = layout(services);
+    layout
+        .standard
+        .into_iter()
+        .chain(layout.rows.into_iter().flat_map(|(_, panels)| panels))
+        .collect()
 }
 
 fn panel(id: usize, title: &str, exprs: &[String], x: u64, y: u64, w: u64) -> Value {
@@ -95,32 +113,15 @@ fn panel(id: usize, title: &str, exprs: &[String], x: u64, y: u64, w: u64) -> Va
 }
 
 pub(crate) fn dashboard(services: &[ServiceCatalog]) -> String {
+    let layout = layout(services);
     let mut panels = Vec::new();
-    let mut y = 0;
-    let all = queries(services);
-    let standard = if services.iter().any(|s| s.http) {
-        4
-    } else {
-        2
-    };
-    for (i, (title, exprs)) in all.iter().take(standard).enumerate() {
-        let (x, row) = (if i % 2 == 0 { 0 } else { 12 }, i / 2);
-        panels.push(panel(
-            panels.len() + 1,
-            title,
-            exprs,
-            x,
-            y + 8 * row as u64,
-            12,
-        ));
+    // The standard panels two to a line, then each event's row of three.
+    for (i, (title, exprs)) in layout.standard.iter().enumerate() {
+        let (x, y) = (12 * (i as u64 % 2), 8 * (i as u64 / 2));
+        panels.push(panel(panels.len() + 1, title, exprs, x, y, 12));
     }
-    y += 8 * standard.div_ceil(2) as u64;
-    let descriptions = events(services);
-    for (chunk, (event, services)) in all[standard..].chunks(3).zip(&descriptions) {
-        let title = match &event.description {
-            Some(description) => format!("{}: {description} ({})", event.name, services.join(", ")),
-            None => format!("{} ({})", event.name, services.join(", ")),
-        };
+    let mut y = 8 * layout.standard.len().div_ceil(2) as u64;
+    for (title, row) in &layout.rows {
         panels.push(json!({
             "id": panels.len() + 1,
             "type": "row",
@@ -130,7 +131,7 @@ pub(crate) fn dashboard(services: &[ServiceCatalog]) -> String {
             "panels": []
         }));
         y += 1;
-        for (i, (title, exprs)) in chunk.iter().enumerate() {
+        for (i, (title, exprs)) in row.iter().enumerate() {
             panels.push(panel(panels.len() + 1, title, exprs, 8 * i as u64, y, 8));
         }
         y += 8;

@@ -41,13 +41,7 @@ pub fn record_in<T: Observable + ?Sized>(span: &Span, value: &T) {
     }
     let mut collected = Collected::default();
     value.observe(&mut collected);
-    span.with_subscriber(|(id, dispatch)| {
-        let Some(registry) = dispatch.downcast_ref::<tracing_subscriber::Registry>() else {
-            return;
-        };
-        let Some(span) = tracing_subscriber::registry::LookupSpan::span(registry, id) else {
-            return;
-        };
+    crate::span_data::with_span_ref(span, |span| {
         let mut extensions = span.extensions_mut();
         if let Some(ContractFields(fields)) = extensions.get_mut::<ContractFields>() {
             for (key, value) in collected.fields.iter() {

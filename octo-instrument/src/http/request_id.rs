@@ -56,14 +56,11 @@ impl RequestId {
     /// assert_eq!(octo_instrument::http::RequestId::current(), None);
     /// ```
     pub fn current() -> Option<Self> {
-        tracing::Span::current()
-            .with_subscriber(|(id, dispatch)| {
-                let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
-                let span = tracing_subscriber::registry::LookupSpan::span(registry, id)?;
-                span.scope()
-                    .find_map(|span| span.extensions().get::<Self>().cloned())
-            })
-            .flatten()
+        crate::span_data::with_span_ref(&tracing::Span::current(), |span| {
+            span.scope()
+                .find_map(|span| span.extensions().get::<Self>().cloned())
+        })
+        .flatten()
     }
 
     pub(crate) fn header_value(&self) -> HeaderValue {

@@ -421,26 +421,23 @@ fn set_request_attributes<B>(
 }
 
 fn split_host(host: &str) -> (&str, Option<u16>) {
-    match host.rsplit_once(':') {
-        Some((address, port)) if !address.ends_with(']') || host.starts_with('[') => {
-            match port.parse() {
-                Ok(port) => (address, Some(port)),
-                Err(_) => (host, None),
-            }
-        }
-        _ => (host, None),
+    // `example.com:8080`, `[::1]:8080`, or either without a port.
+    let colon = if host.starts_with('[') {
+        host.find("]:").map(|i| i + 1)
+    } else {
+        host.rfind(':')
+    };
+    match colon.and_then(|i| Some((&host[..i], host[i + 1..].parse().ok()?))) {
+        Some((address, port)) => (address, Some(port)),
+        None => (host, None),
     }
 }
 
 /// Keeps the request id on the span itself, where [`RequestId::current`] finds it from any
 /// span inside the request.
 fn attach_request_id(span: &Span, request_id: &RequestId) {
-    span.with_subscriber(|(id, dispatch)| {
-        if let Some(registry) = dispatch.downcast_ref::<tracing_subscriber::Registry>()
-            && let Some(span) = tracing_subscriber::registry::LookupSpan::span(registry, id)
-        {
-            span.extensions_mut().insert(request_id.clone());
-        }
+    crate::span_data::with_span_ref(span, |span| {
+        span.extensions_mut().insert(request_id.clone());
     });
 }
 
@@ -453,5 +450,19 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestId {
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
         Ok(parts.extensions.get::<Self>().cloned().unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_host;
+
+    #[test]
+    fn host_and_port() {
+        assert_eq!(split_host("example.com:8080"), ("example.com", Some(8080)));
+        assert_eq!(split_host("example.com"), ("example.com", None));
+        assert_eq!(split_host("[::1]:8080"), ("[::1]", Some(8080)));
+        assert_eq!(split_host("[::1]"), ("[::1]", None));
+        assert_eq!(split_host("host:notaport"), ("host:notaport", None));
     }
 }
