@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -30,6 +31,9 @@ static TASKS_CREATED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     counter
 });
 
+/// How long the orchestrator waits for the arm's answer.
+pub const ARM_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Where the arm is, and the client that calls it.
 #[derive(Clone)]
 pub struct Orchestrator {
@@ -42,9 +46,15 @@ impl Orchestrator {
     /// An orchestrator dispatching to the coder arm at `arm_url` (`http://host:port`).
     pub fn new(arm_url: &str) -> Self {
         LazyLock::force(&TASKS_CREATED);
+        // A hung arm must not hold the orchestrator's requests (and their memory) forever.
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(ARM_TIMEOUT)
+            .build()
+            .expect("a client with timeouts builds");
         Self {
             arm_url: arm_url.trim_end_matches('/').into(),
-            client: reqwest::Client::new(),
+            client,
             next_id: Arc::new(AtomicU64::new(1)),
         }
     }
@@ -104,8 +114,10 @@ async fn create_task(
         "task-{}",
         orchestrator.next_id.fetch_add(1, Ordering::Relaxed)
     );
+    // Label values come from the request body: only a closed set of them becomes series, so a
+    // client cannot create a series per value it sends (the log line keeps the value itself).
     TASKS_CREATED
-        .with_label_values(&[&task.priority.to_string(), &task.source])
+        .with_label_values(&[priority_label(task.priority), source_label(&task.source)])
         .inc();
     octo_instrument::info!(
         "task.created",
@@ -136,6 +148,27 @@ async fn create_task(
             }),
         ),
     }
+}
+
+/// The sources a task can come from; any other becomes `other`.
+pub const SOURCES: &[&str] = &["api", "cli", "scheduler"];
+
+/// The `source` label of a task: one of [`SOURCES`], else `other`.
+pub fn source_label(source: &str) -> &'static str {
+    SOURCES
+        .iter()
+        .find(|known| **known == source)
+        .copied()
+        .unwrap_or("other")
+}
+
+/// The `priority` label: the standard's priorities 0 to 10, else `other`.
+pub fn priority_label(priority: u8) -> &'static str {
+    const PRIORITIES: [&str; 11] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
+    PRIORITIES
+        .get(usize::from(priority))
+        .copied()
+        .unwrap_or("other")
 }
 
 /// Sends a task to the coder arm: `tasks_in_progress{arm}` while it is out.

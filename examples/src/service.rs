@@ -1,6 +1,6 @@
 //! Running one service: `init()`, bind, serve until SIGTERM or Ctrl-C, flush.
 
-use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
 
@@ -86,14 +86,23 @@ async fn serve(role: Role) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind((ip.as_str(), port)).await?;
     let addr = listener.local_addr()?;
     octo_instrument::info!("service.listening", addr = %addr);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    // Until SIGTERM or Ctrl-C; then requests in progress get the deadline, and what is queued
+    // is flushed.
+    octo_instrument::shutdown::serve(listener, app)
+        .deadline(shutdown_deadline()?)
+        .await?;
     octo_instrument::info!("service.stopped");
     Ok(())
+}
+
+/// `SHUTDOWN_DEADLINE_SECS`: how long requests in progress may run on after SIGTERM.
+fn shutdown_deadline() -> Result<Duration, String> {
+    match std::env::var("SHUTDOWN_DEADLINE_SECS") {
+        Ok(secs) => secs.parse().map(Duration::from_secs).map_err(|_| {
+            format!("invalid SHUTDOWN_DEADLINE_SECS={secs:?}: expected a whole number of seconds")
+        }),
+        Err(_) => Ok(octo_instrument::shutdown::DEFAULT_DEADLINE),
+    }
 }
 
 fn router(role: Role) -> Router {
@@ -105,19 +114,4 @@ fn router(role: Role) -> Router {
         }
         Role::ArmCoder => crate::arm_coder::router(),
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

@@ -8,12 +8,15 @@ mod filter;
 #[cfg(any(feature = "axum", feature = "reqwest"))]
 pub mod http;
 mod identity;
+pub mod limits;
 pub mod logging;
 pub mod metrics;
 mod observe;
 pub mod ops;
 mod random;
 pub mod sampling;
+#[cfg(feature = "axum")]
+pub mod shutdown;
 mod span_data;
 pub mod trace;
 
@@ -23,7 +26,7 @@ pub mod __private;
 
 pub use contract::{Observable, Redacted, record};
 pub use error::Error;
-pub use logging::{Config, Guard};
+pub use logging::{Config, Guard, flush};
 pub use observe::probe::ObservedError;
 
 /// Instruments a function: a span named after the event, the duration histogram, the in-progress

@@ -20,6 +20,7 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "histogram",
     "gauge",
     "labels",
+    "max_series",
     "sample",
     "crate",
 ];
@@ -108,6 +109,13 @@ pub(crate) struct Label {
     pub(crate) value: Expr,
 }
 
+impl Label {
+    /// The label's name: the key without a raw identifier's `r#`.
+    pub(crate) fn name(&self) -> String {
+        syn::ext::IdentExt::unraw(&self.key).to_string()
+    }
+}
+
 impl Parse for Label {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
@@ -130,6 +138,7 @@ pub(crate) struct ObservedArgs {
     pub(crate) histogram: Slot<LitStr>,
     pub(crate) gauge: Slot<LitStr>,
     pub(crate) labels: Slot<Vec<Label>>,
+    pub(crate) max_series: Slot<LitInt>,
     pub(crate) sample: Slot<(f64, Span)>,
     pub(crate) crate_path: Slot<syn::Path>,
 }
@@ -202,6 +211,17 @@ fn parse_one(args: &mut ObservedArgs, meta: &ParseNestedMeta<'_>) -> syn::Result
             syn::parenthesized!(content in meta.input);
             let labels = Punctuated::<Label, Token![,]>::parse_terminated(&content)?;
             args.labels.set(meta, labels.into_iter().collect())
+        }
+        "max_series" => {
+            let lit: LitInt = expect_value(meta, "max_series = 200")?;
+            if !matches!(lit.base10_parse::<usize>(), Ok(n) if n > 0) || !lit.suffix().is_empty() {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "`max_series` takes a whole number above 0 of label sets the extra families \
+                     keep, as in `max_series = 200`",
+                ));
+            }
+            args.max_series.set(meta, lit)
         }
         "crate" => {
             let path: syn::Path = expect_value(meta, "crate = my_crate::octo")?;

@@ -93,7 +93,8 @@ fn call_site(plan: &Plan) -> TokenStream {
     };
     let histogram = optional_str(p, plan.histogram.as_ref());
     let gauge = optional_str(p, plan.gauge.as_ref());
-    let label_names = plan.labels.iter().map(|l| l.key.to_string());
+    let label_names = plan.labels.iter().map(super::args::Label::name);
+    let max_series = optional(p, plan.max_series);
     let sample = optional(p, plan.sample);
     let description = optional(p, plan.catalog.description.as_deref());
     let slo_latency = optional(p, plan.catalog.slo_latency_p95_ms);
@@ -110,6 +111,7 @@ fn call_site(plan: &Plan) -> TokenStream {
             histogram: #histogram,
             gauge: #gauge,
             labels: [#(#label_names),*],
+            max_series: #max_series,
             sample: #sample,
             description: #description,
             slo_latency_p95_ms: #slo_latency,

@@ -67,6 +67,7 @@ pub(crate) struct Plan {
     pub(crate) histogram: Option<LitStr>,
     pub(crate) gauge: Option<LitStr>,
     pub(crate) labels: Vec<Label>,
+    pub(crate) max_series: Option<usize>,
     pub(crate) sample: Option<f64>,
     /// The catalog's entry for the event, and the tokens that make cargo track the catalog.
     pub(crate) catalog: CatalogPlan,
@@ -136,6 +137,16 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
         }
         check_labels(labels, &mut diag);
     }
+    if let Some(lit) = args.max_series.get()
+        && args.histogram.get().is_none()
+        && args.gauge.get().is_none()
+    {
+        diag.spanned(
+            lit,
+            "`max_series` bounds the label sets of the extra families; add `histogram = \"..\"` \
+             or `gauge = \"..\"` with `labels(...)`",
+        );
+    }
 
     if let Some(fields) = args.fields.get() {
         check_secret_fields(fields, &mut diag);
@@ -163,6 +174,10 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
         histogram: args.histogram.get().cloned(),
         gauge: args.gauge.get().cloned(),
         labels: args.labels.take().unwrap_or_default(),
+        max_series: args
+            .max_series
+            .get()
+            .and_then(|lit| lit.base10_parse::<usize>().ok()),
         sample: args.sample.get().map(|(value, _)| *value),
         catalog: catalog_plan,
         shape: shape(func),
@@ -307,8 +322,17 @@ fn check_family_name(lit: &LitStr, diag: &mut Diagnostics) {
 fn check_labels(labels: &[Label], diag: &mut Diagnostics) {
     let mut seen: Vec<String> = Vec::new();
     for label in labels {
-        let name = label.key.to_string();
-        if name.starts_with("__") {
+        // `r#type = ..` names the label `type`.
+        let name = label.name();
+        if !is_label_name(&name) {
+            diag.spanned(
+                &label.key,
+                format!(
+                    "invalid label name `{name}`: Prometheus label names match \
+                     `[a-zA-Z_][a-zA-Z0-9_]*`, as in `priority`"
+                ),
+            );
+        } else if name.starts_with("__") {
             diag.spanned(
                 &label.key,
                 "label names starting with `__` are reserved by Prometheus",
@@ -324,6 +348,15 @@ fn check_labels(labels: &[Label], diag: &mut Diagnostics) {
         }
         seen.push(name);
     }
+}
+
+/// The Prometheus label-name grammar, `[a-zA-Z_][a-zA-Z0-9_]*`.
+fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn shape(func: &ObservedFn) -> Shape {

@@ -10,7 +10,7 @@ use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::{Observable, REDACTED, Recorder};
-use crate::logging::fields::Fields;
+use crate::logging::fields::{Fields, counted};
 use crate::logging::json;
 
 /// The contract fields recorded on one span.
@@ -83,9 +83,14 @@ impl Collected {
 
 impl Recorder for Collected {
     fn record_str(&mut self, name: &'static str, value: &str) {
-        self.fields
-            .push_key(name, |out| json::write_str(out, value));
-        self.attribute(name, value.to_owned());
+        self.fields.push_key(name, |out| {
+            counted(json::write_str_within(
+                out,
+                value,
+                crate::limits::log_value_length(),
+            ));
+        });
+        self.attribute(name, crate::limits::span_value(value).into_owned());
     }
 
     fn record_i64(&mut self, name: &'static str, value: i64) {

@@ -87,12 +87,14 @@ fn client_span(request: &reqwest::Request) -> tracing::Span {
     // Without credentials or query: those can hold secrets.
     span.set_attribute(
         "url.full",
-        format!(
-            "{}://{}{}",
+        crate::limits::span_value(&format!(
+            "{}://{}{}{}",
             url.scheme(),
             url.host_str().unwrap_or_default(),
-            url.port().map(|p| format!(":{p}")).unwrap_or_default()
-        ) + url.path(),
+            url.port().map(|p| format!(":{p}")).unwrap_or_default(),
+            url.path()
+        ))
+        .into_owned(),
     );
     if let Some(host) = url.host_str() {
         span.set_attribute("server.address", host.to_owned());

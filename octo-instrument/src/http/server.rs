@@ -18,6 +18,7 @@ use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::request_id::{HEADER, RequestId};
+use crate::limits::span_value;
 use crate::metrics::http::HTTP;
 use crate::trace::propagation;
 
@@ -221,7 +222,9 @@ impl RequestState {
             target: "octo_instrument::http",
             parent: None,
             "request",
-            otel.name = %format_args!("{method} {}", route.as_deref().unwrap_or(method)),
+            // `{method} {route}`, or the method alone where no route matched (the HTTP
+            // conventions' rule: never the raw path, which is unbounded).
+            otel.name = %SpanName(method, route.as_deref()),
             otel.kind = "server",
             request_id = %request_id,
         );
@@ -378,13 +381,13 @@ fn set_request_attributes<B>(
         return;
     }
     span.set_attribute("http.request.method", method);
-    span.set_attribute("url.path", request.uri().path().to_owned());
+    span.set_attribute("url.path", span_value(request.uri().path()).into_owned());
     span.set_attribute(
         "url.scheme",
         request.uri().scheme_str().unwrap_or("http").to_owned(),
     );
     if let Some(route) = route {
-        span.set_attribute("http.route", route.to_owned());
+        span.set_attribute("http.route", span_value(route).into_owned());
     }
     if let Some(host) = request
         .headers()
@@ -392,7 +395,7 @@ fn set_request_attributes<B>(
         .and_then(|v| v.to_str().ok())
     {
         let (address, port) = split_host(host);
-        span.set_attribute("server.address", address.to_owned());
+        span.set_attribute("server.address", span_value(address).into_owned());
         if let Some(port) = port {
             span.set_attribute("server.port", i64::from(port));
         }
@@ -416,7 +419,19 @@ fn set_request_attributes<B>(
         .get(http::header::USER_AGENT)
         .and_then(|v: &HeaderValue| v.to_str().ok())
     {
-        span.set_attribute("user_agent.original", agent.to_owned());
+        span.set_attribute("user_agent.original", span_value(agent).into_owned());
+    }
+}
+
+/// The server span's name: `GET /api/v1/tasks/{id}`, or `GET` for a request no route matched.
+struct SpanName<'a>(&'static str, Option<&'a str>);
+
+impl std::fmt::Display for SpanName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Some(route) => write!(f, "{} {route}", self.0),
+            None => f.write_str(self.0),
+        }
     }
 }
 
@@ -455,7 +470,16 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestId {
 
 #[cfg(test)]
 mod tests {
-    use super::split_host;
+    use super::{SpanName, split_host};
+
+    #[test]
+    fn span_names_follow_the_http_conventions() {
+        assert_eq!(
+            SpanName("GET", Some("/tasks/{id}")).to_string(),
+            "GET /tasks/{id}"
+        );
+        assert_eq!(SpanName("GET", None).to_string(), "GET");
+    }
 
     #[test]
     fn host_and_port() {

@@ -17,6 +17,7 @@ use super::sink::{Background, Sink};
 use crate::Error;
 use crate::filter::Selection;
 use crate::identity::{self, Identity};
+use crate::limits::Limits;
 use crate::trace::{self, OtlpProtocol, OtlpSettings, Tracing};
 
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
@@ -47,6 +48,10 @@ pub struct Config {
     log_dir: Option<PathBuf>,
     otlp_endpoint: Option<String>,
     otlp_protocol: Option<OtlpProtocol>,
+    value_length: Option<usize>,
+    span_attribute_count: Option<usize>,
+    log_queue_bytes: Option<usize>,
+    span_queue_bytes: Option<usize>,
 }
 
 /// Every setting, after the environment was applied and checked.
@@ -60,6 +65,7 @@ pub(crate) struct Settings {
     pub(crate) otlp: Option<OtlpSettings>,
     /// `OTEL_SDK_DISABLED=true`: no trace layer at all (no ids, no export, no per-span cost).
     pub(crate) traces_disabled: bool,
+    pub(crate) limits: Limits,
 }
 
 impl Config {
@@ -122,15 +128,47 @@ impl Config {
         self
     }
 
+    /// The longest log field value and span attribute value kept, in bytes, unless
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` (or, for spans, `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`)
+    /// is set; longer values are cut and end in [`TRUNCATED_MARKER`](crate::limits::TRUNCATED_MARKER).
+    /// Default [`DEFAULT_VALUE_LENGTH`](crate::limits::DEFAULT_VALUE_LENGTH).
+    pub fn value_length_limit(mut self, bytes: usize) -> Self {
+        self.value_length = Some(bytes);
+        self
+    }
+
+    /// The most attributes a span keeps, unless `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT` (or
+    /// `OTEL_ATTRIBUTE_COUNT_LIMIT`) is set. Default 128.
+    pub fn span_attribute_count_limit(mut self, count: usize) -> Self {
+        self.span_attribute_count = Some(count);
+        self
+    }
+
+    /// Bytes of log lines each writer thread may hold queued, unless `OCTO_LOG_QUEUE_BYTES` is
+    /// set; lines beyond are dropped and counted. Default 8 MiB.
+    pub fn log_queue_bytes(mut self, bytes: usize) -> Self {
+        self.log_queue_bytes = Some(bytes);
+        self
+    }
+
+    /// Bytes of finished spans the export queue may hold, unless `OCTO_SPAN_QUEUE_BYTES` is
+    /// set; spans beyond are dropped and counted. Default 16 MiB.
+    pub fn span_queue_bytes(mut self, bytes: usize) -> Self {
+        self.span_queue_bytes = Some(bytes);
+        self
+    }
+
     /// Builds the trace pipeline these settings describe without installing anything, for a
     /// subscriber assembled by hand (see [`trace`](crate::trace)).
     pub fn tracing(&self) -> Result<Tracing, Error> {
         let settings = self.settings()?;
+        settings.limits.install();
         Tracing::build(
             &settings.identity,
             &settings.directives,
             settings.sampler,
             settings.otlp.as_ref(),
+            &settings.limits,
         )
     }
 
@@ -172,6 +210,7 @@ impl Config {
             .unwrap_or(false);
         let otlp = trace::otlp_settings(self.otlp_endpoint.as_deref(), self.otlp_protocol)?
             .filter(|_| !traces_disabled);
+        let limits = self.limits()?;
         Ok(Settings {
             identity: Identity {
                 service,
@@ -184,6 +223,39 @@ impl Config {
             sampler,
             otlp,
             traces_disabled,
+            limits,
+        })
+    }
+
+    /// The limits: the OpenTelemetry variables, then ours, then the builder, then the defaults.
+    fn limits(&self) -> Result<Limits, Error> {
+        let defaults = Limits::default();
+        let size = |variable: &'static str| {
+            env::var(variable)
+                .map(|value| env::parse_size(variable, &value))
+                .transpose()
+        };
+        let value_length = size("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT")?
+            .or(self.value_length)
+            .unwrap_or(defaults.log_value_length);
+        let span_value_length =
+            size("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT")?.unwrap_or(value_length);
+        let span_attribute_count = match size("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT")? {
+            Some(count) => count,
+            None => size("OTEL_ATTRIBUTE_COUNT_LIMIT")?
+                .or(self.span_attribute_count)
+                .unwrap_or(defaults.span_attribute_count),
+        };
+        Ok(Limits {
+            log_value_length: value_length,
+            span_value_length,
+            span_attribute_count,
+            log_queue_bytes: size("OCTO_LOG_QUEUE_BYTES")?
+                .or(self.log_queue_bytes)
+                .unwrap_or(defaults.log_queue_bytes),
+            span_queue_bytes: size("OCTO_SPAN_QUEUE_BYTES")?
+                .or(self.span_queue_bytes)
+                .unwrap_or(defaults.span_queue_bytes),
         })
     }
 
@@ -204,20 +276,22 @@ impl Config {
 }
 
 fn install(settings: Settings) -> Result<Guard, Error> {
+    settings.limits.install();
     let mut layer = LogLayer::new();
     let mut backgrounds = Vec::new();
+    let queue_bytes = settings.limits.log_queue_bytes;
 
-    let stdout = std::io::stdout();
     let format = if settings.json {
         Format::Json
     } else {
-        let color = stdout.is_terminal() && env::var("NO_COLOR").is_none();
+        let color = std::io::stdout().is_terminal() && env::var("NO_COLOR").is_none();
         Format::Console { color }
     };
-    let background = Background::spawn("stdout", stdout).map_err(|source| Error::Io {
-        context: "starting the log writer thread".into(),
-        source,
-    })?;
+    let background =
+        Background::spawn("stdout", stdout(), queue_bytes).map_err(|source| Error::Io {
+            context: "starting the log writer thread".into(),
+            source,
+        })?;
     layer.add(format, Sink::Background(background.clone()));
     backgrounds.push(background);
 
@@ -233,10 +307,11 @@ fn install(settings: Settings) -> Result<Guard, Error> {
             .filename_suffix("log")
             .build(dir)
             .map_err(|err| io_error(std::io::Error::other(err)))?;
-        let background = Background::spawn("file", appender).map_err(|source| Error::Io {
-            context: "starting the log file thread".into(),
-            source,
-        })?;
+        let background =
+            Background::spawn("file", appender, queue_bytes).map_err(|source| Error::Io {
+                context: "starting the log file thread".into(),
+                source,
+            })?;
         layer.add(Format::Json, Sink::Background(background.clone()));
         backgrounds.push(background);
     }
@@ -246,6 +321,7 @@ fn install(settings: Settings) -> Result<Guard, Error> {
         &settings.directives,
         settings.sampler,
         settings.otlp.as_ref(),
+        &settings.limits,
     )?;
     let subscriber = tracing_subscriber::registry()
         .with(layer.with_filter(Selection::logs(&settings.directives)))
@@ -256,10 +332,58 @@ fn install(settings: Settings) -> Result<Guard, Error> {
     identity::set(settings.identity);
     crate::metrics::set_build_info(identity::current());
     crate::observe::site::register_all();
-    Ok(Guard {
+    let pipeline = Arc::new(Pipeline {
         backgrounds,
         tracing,
-    })
+    });
+    let _ = INSTALLED.set(pipeline.clone());
+    Ok(Guard { pipeline })
+}
+
+/// What `init()` installed that holds queued lines and spans.
+struct Pipeline {
+    backgrounds: Vec<Arc<Background>>,
+    tracing: Tracing,
+}
+
+impl Pipeline {
+    fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let logs = self.backgrounds.iter().all(|b| b.flush(timeout));
+        let spans = self
+            .tracing
+            .flush(deadline.saturating_duration_since(Instant::now()));
+        logs && spans
+    }
+}
+
+/// The pipeline `init()` installed, for [`flush`] from anywhere (the shutdown helper).
+static INSTALLED: std::sync::OnceLock<Arc<Pipeline>> = std::sync::OnceLock::new();
+
+/// Writes out every log line and exports every span queued so far by the pipeline
+/// [`init`](crate::init) installed, waiting at most `timeout`; false if that took longer. True
+/// at once when `init()` was not called. Blocks: from async code, call it through
+/// `spawn_blocking`.
+///
+/// ```
+/// assert!(octo_instrument::flush(std::time::Duration::from_secs(1)));
+/// ```
+pub fn flush(timeout: Duration) -> bool {
+    INSTALLED
+        .get()
+        .is_none_or(|pipeline| pipeline.flush(timeout))
+}
+
+/// Standard output for the writer thread: its own handle on the descriptor, written without
+/// std's buffer and lock, so a write that would block or fail is seen as such and handled
+/// (retried, or counted) instead of hidden in a buffer. Standard output itself when it cannot be
+/// duplicated.
+fn stdout() -> Box<dyn std::io::Write + Send> {
+    use std::os::fd::AsFd;
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(std::io::stdout()),
+    }
 }
 
 /// Returned by [`init`](crate::init): keep it alive in `main`. Dropping it waits (up to five
@@ -277,20 +401,14 @@ fn install(settings: Settings) -> Result<Guard, Error> {
 /// ```
 #[must_use = "dropping the guard at once flushes and leaves nothing to flush at exit"]
 pub struct Guard {
-    backgrounds: Vec<Arc<Background>>,
-    tracing: Tracing,
+    pipeline: Arc<Pipeline>,
 }
 
 impl Guard {
     /// Writes out every line and exports every span queued so far; false if that took longer
     /// than `timeout` in all.
     pub fn flush(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let logs = self.backgrounds.iter().all(|b| b.flush(timeout));
-        let spans = self
-            .tracing
-            .flush(deadline.saturating_duration_since(Instant::now()));
-        logs && spans
+        self.pipeline.flush(timeout)
     }
 }
 

@@ -89,6 +89,19 @@ pub(crate) fn parse_name(variable: &'static str, value: &str) -> Result<String, 
     }
 }
 
+/// A size or count limit (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OCTO_LOG_QUEUE_BYTES`, ...): a
+/// whole number above zero.
+pub(crate) fn parse_size(variable: &'static str, value: &str) -> Result<usize, Error> {
+    match value.trim().parse::<usize>() {
+        Ok(size) if size > 0 => Ok(size),
+        _ => Err(Error::invalid(
+            variable,
+            value,
+            "a whole number above 0, such as 4096",
+        )),
+    }
+}
+
 /// Reads a variable; unset and empty are the same ("not given").
 pub(crate) fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -114,6 +127,20 @@ mod tests {
         );
         assert!(parse_level("LOG_LEVEL", "my_crate=loud").is_err());
         assert!(parse_level("LOG_LEVEL", " ").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("OCTO_LOG_QUEUE_BYTES", " 4096 ").unwrap(), 4096);
+        for bad in ["0", "-1", "4k", "1.5", ""] {
+            let err = parse_size("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("invalid OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT="),
+                "{err}"
+            );
+        }
     }
 
     #[test]

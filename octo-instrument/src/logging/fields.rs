@@ -7,6 +7,7 @@ use std::ops::Range;
 use tracing_core::field::{Field, Visit};
 
 use super::json;
+use crate::limits;
 
 /// Encoded fields: one buffer of JSON values and the key and range of each.
 #[derive(Default)]
@@ -40,14 +41,25 @@ impl Fields {
 
     /// Appends `key` with the JSON value `write` produces.
     pub(crate) fn push_key(&mut self, key: &'static str, write: impl FnOnce(&mut String)) {
+        // A field recorded again (`Span::record`) replaces the earlier value, and its bytes go:
+        // a span recorded in a loop must not grow with every record.
+        let replaced = self.entries.iter().position(|(k, _)| *k == key);
+        if let Some(index) = replaced {
+            let old = self.entries[index].1.clone();
+            self.buf.replace_range(old.clone(), "");
+            for (_, range) in &mut self.entries {
+                if range.start >= old.end {
+                    *range = range.start - old.len()..range.end - old.len();
+                }
+            }
+        }
         let start = self.buf.len();
         write(&mut self.buf);
         let range = start..self.buf.len();
-        // A field recorded again (`Span::record`) replaces the earlier value.
-        if let Some(entry) = self.entries.iter_mut().find(|(k, _)| *k == key) {
-            entry.1 = range;
-        } else {
-            self.entries.push((key, range));
+        match replaced {
+            // The field keeps its place on the line.
+            Some(index) => self.entries[index].1 = range,
+            None => self.entries.push((key, range)),
         }
     }
 }
@@ -84,19 +96,40 @@ impl Visit for Fields {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.push(field, |out| json::write_str(out, value));
+        self.push(field, |out| {
+            counted(json::write_str_within(
+                out,
+                value,
+                limits::log_value_length(),
+            ));
+        });
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         self.push(field, |out| {
-            json::write_fmt_str(out, format_args!("{value}"));
+            counted(json::write_fmt_str_within(
+                out,
+                format_args!("{value}"),
+                limits::log_value_length(),
+            ));
         });
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.push(field, |out| {
-            json::write_fmt_str(out, format_args!("{value:?}"));
+            counted(json::write_fmt_str_within(
+                out,
+                format_args!("{value:?}"),
+                limits::log_value_length(),
+            ));
         });
+    }
+}
+
+/// Counts a log value that was cut at the length limit.
+pub(crate) fn counted(cut: bool) {
+    if cut {
+        crate::metrics::truncated("logs").inc();
     }
 }
 

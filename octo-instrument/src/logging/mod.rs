@@ -9,5 +9,5 @@ mod layer;
 mod sink;
 mod timestamp;
 
-pub use config::{Config, Guard};
+pub use config::{Config, Guard, flush};
 pub use layer::LogLayer;

@@ -2,21 +2,99 @@
 //! `labels(..)`, such as the standard's `task_duration_seconds{arm, priority}`. Their label values
 //! come from the call's arguments, so each call looks its series up; sites without `labels` pay
 //! nothing for this.
+//!
+//! Label values come from data, so they are bounded twice: each value is cut at
+//! [`MAX_LABEL_VALUE`] bytes, and each family keeps at most its series limit (`max_series = N`,
+//! else [`DEFAULT_MAX_SERIES`]) of distinct label sets. A call with a new label set past the limit
+//! is recorded under the one overflow series (every label [`OVERFLOW`]) and counted in
+//! `octo_telemetry_label_overflow_total{family}`, so a client that sends a thousand distinct
+//! values cannot make a thousand series.
 
-use std::collections::HashMap;
-use std::fmt::Display;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::fmt::{Display, Write as _};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use prometheus::core::Collector;
 use prometheus::{Histogram, HistogramOpts, HistogramVec, IntGauge, IntGaugeVec, Opts};
 
 use super::buckets;
 use crate::observe::site::SiteSpec;
 
+/// Distinct label sets a family keeps when its attribute does not say `max_series`.
+pub const DEFAULT_MAX_SERIES: usize = 500;
+
+/// The value of every label of the overflow series.
+pub const OVERFLOW: &str = "_overflow";
+
+/// Longest label value kept, in bytes; longer ones are cut (and counted as truncated).
+pub const MAX_LABEL_VALUE: usize = 128;
+
+/// A labelled family: what [`Limited`] caps.
+trait Labelled: Collector + Clone + 'static {
+    type Series;
+    fn with_values(&self, values: &[&str]) -> Self::Series;
+}
+
+impl Labelled for HistogramVec {
+    type Series = Histogram;
+    fn with_values(&self, values: &[&str]) -> Histogram {
+        self.with_label_values(values)
+    }
+}
+
+impl Labelled for IntGaugeVec {
+    type Series = IntGauge;
+    fn with_values(&self, values: &[&str]) -> IntGauge {
+        self.with_label_values(values)
+    }
+}
+
+/// A family whose label sets are capped.
+struct Limited<T> {
+    name: &'static str,
+    vec: T,
+    labels: Vec<&'static str>,
+    /// The label sets that have a series, each as its values joined by U+001F.
+    known: RwLock<HashSet<Box<str>>>,
+    max_series: usize,
+}
+
+impl<T: Labelled> Limited<T> {
+    /// The series of `values`, or the overflow series when the family is full.
+    fn series(&self, values: &[&str]) -> T::Series {
+        let mut key = String::new();
+        for value in values {
+            key.push_str(value);
+            key.push('\u{1f}');
+        }
+        let read = self
+            .known
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if read.contains(key.as_str()) {
+            return self.vec.with_values(values);
+        }
+        drop(read);
+        let mut known = self
+            .known
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if known.contains(key.as_str()) || known.len() < self.max_series {
+            known.insert(key.into_boxed_str());
+            return self.vec.with_values(values);
+        }
+        drop(known);
+        super::label_overflow(self.name).inc();
+        let overflow = vec![OVERFLOW; values.len()];
+        self.vec.with_values(&overflow)
+    }
+}
+
 /// The families of one call site.
 pub(crate) struct ExtraFamilies {
-    histogram: Option<HistogramVec>,
-    gauge: Option<IntGaugeVec>,
+    histogram: Option<Arc<Limited<HistogramVec>>>,
+    gauge: Option<Arc<Limited<IntGaugeVec>>>,
 }
 
 /// The series one call moves.
@@ -26,8 +104,10 @@ pub(crate) struct ExtraCall {
 }
 
 enum Family {
-    Histogram(HistogramVec, Vec<&'static str>),
-    Gauge(IntGaugeVec, Vec<&'static str>),
+    Histogram(Arc<Limited<HistogramVec>>),
+    Gauge(Arc<Limited<IntGaugeVec>>),
+    /// Could not be created or registered: reported once, fed by no one.
+    Failed,
 }
 
 static FAMILIES: Mutex<Option<HashMap<&'static str, Family>>> = Mutex::new(None);
@@ -44,28 +124,54 @@ pub(crate) fn resolve(spec: &SiteSpec) -> Option<&'static ExtraFamilies> {
         let family = families.entry(name).or_insert_with(|| {
             let opts = HistogramOpts::new(name, help(spec, "duration of its calls, seconds"))
                 .buckets(spec.buckets.unwrap_or(buckets::DEFAULT).to_vec());
-            let vec = HistogramVec::new(opts, spec.labels).expect("names checked by the macro");
-            super::register(Box::new(vec.clone()));
-            Family::Histogram(vec, spec.labels.to_vec())
+            limited(name, spec, HistogramVec::new(opts, spec.labels))
+                .map_or(Family::Failed, Family::Histogram)
         });
         match family {
-            Family::Histogram(vec, labels) if labels == spec.labels => Some(vec.clone()),
+            Family::Histogram(limited) if limited.labels == spec.labels => Some(limited.clone()),
+            Family::Failed => None,
             _ => conflict(name, spec),
         }
     });
     let gauge = spec.gauge.and_then(|name| {
         let family = families.entry(name).or_insert_with(|| {
             let opts = Opts::new(name, help(spec, "calls in progress"));
-            let vec = IntGaugeVec::new(opts, spec.labels).expect("names checked by the macro");
-            super::register(Box::new(vec.clone()));
-            Family::Gauge(vec, spec.labels.to_vec())
+            limited(name, spec, IntGaugeVec::new(opts, spec.labels))
+                .map_or(Family::Failed, Family::Gauge)
         });
         match family {
-            Family::Gauge(vec, labels) if labels == spec.labels => Some(vec.clone()),
+            Family::Gauge(limited) if limited.labels == spec.labels => Some(limited.clone()),
+            Family::Failed => None,
             _ => conflict(name, spec),
         }
     });
     Some(Box::leak(Box::new(ExtraFamilies { histogram, gauge })))
+}
+
+/// Registers a newly built family; `None` (reported and counted) when it could not be built or
+/// registered, so a bad name costs its own series and nothing else.
+fn limited<T: Labelled>(
+    name: &'static str,
+    spec: &SiteSpec,
+    vec: prometheus::Result<T>,
+) -> Option<Arc<Limited<T>>> {
+    let vec = match vec {
+        Ok(vec) => vec,
+        Err(err) => {
+            super::report_registration_failure(name, &err);
+            super::count_registration_failure(name);
+            return None;
+        }
+    };
+    super::register(name, Box::new(vec.clone())).then(|| {
+        Arc::new(Limited {
+            name,
+            vec,
+            labels: spec.labels.to_vec(),
+            known: RwLock::new(HashSet::new()),
+            max_series: spec.max_series.unwrap_or(DEFAULT_MAX_SERIES),
+        })
+    })
 }
 
 fn conflict<T>(name: &str, spec: &SiteSpec) -> Option<T> {
@@ -81,23 +187,28 @@ fn conflict<T>(name: &str, spec: &SiteSpec) -> Option<T> {
 
 impl ExtraFamilies {
     pub(crate) fn start(&self, values: &[&dyn Display]) -> ExtraCall {
-        let values: Vec<String> = values.iter().map(ToString::to_string).collect();
+        let values: Vec<String> = values.iter().map(|value| label_value(*value)).collect();
         let values: Vec<&str> = values.iter().map(String::as_str).collect();
-        let gauge = self
-            .gauge
-            .as_ref()
-            .map(|vec| vec.with_label_values(&values));
+        let gauge = self.gauge.as_ref().map(|family| family.series(&values));
         if let Some(gauge) = &gauge {
             gauge.inc();
         }
         ExtraCall {
-            histogram: self
-                .histogram
-                .as_ref()
-                .map(|vec| vec.with_label_values(&values)),
+            histogram: self.histogram.as_ref().map(|family| family.series(&values)),
             gauge,
         }
     }
+}
+
+/// A label value as the series keeps it: at most [`MAX_LABEL_VALUE`] bytes.
+fn label_value(value: &dyn Display) -> String {
+    let mut text = String::new();
+    let mut budget = crate::limits::Budget::new(&mut text, MAX_LABEL_VALUE);
+    let _ = write!(budget, "{value}");
+    if budget.exceeded {
+        super::truncated("metrics").inc();
+    }
+    text
 }
 
 impl ExtraCall {

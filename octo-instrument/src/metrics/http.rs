@@ -39,9 +39,9 @@ pub(crate) static HTTP: LazyLock<HttpMetrics> = LazyLock::new(|| {
         &["method", "endpoint"],
     )
     .expect("valid family");
-    super::register(Box::new(requests.clone()));
-    super::register(Box::new(duration.clone()));
-    super::register(Box::new(in_flight.clone()));
+    super::register("http_requests_total", Box::new(requests.clone()));
+    super::register("http_request_duration_seconds", Box::new(duration.clone()));
+    super::register("http_requests_in_flight", Box::new(in_flight.clone()));
     HttpMetrics {
         requests,
         duration,

@@ -27,6 +27,7 @@ use prometheus::core::Collector;
 use prometheus::proto::LabelPair;
 use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
+pub use extra::{DEFAULT_MAX_SERIES, MAX_LABEL_VALUE, OVERFLOW};
 pub use server::MetricsServer;
 
 /// The `Content-Type` of [`render`]'s output, for a `/metrics` handler of your own.
@@ -40,8 +41,16 @@ struct Families {
     registry: Registry,
     errors: IntCounterVec,
     dropped: IntCounterVec,
+    truncated: IntCounterVec,
+    label_overflow: IntCounterVec,
+    registration_failures: IntCounterVec,
     sampled_out: IntCounterVec,
     build_info: IntGaugeVec,
+}
+
+/// A built-in counter family; its name and labels are constants of this crate.
+fn counter_family(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    IntCounterVec::new(Opts::new(name, help), labels).expect("a built-in family is valid")
 }
 
 static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
@@ -54,22 +63,35 @@ static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
         &["component", "error_type"],
     )
     .expect("valid family");
-    let dropped = IntCounterVec::new(
-        Opts::new(
-            "octo_telemetry_dropped_total",
-            "Log lines or spans the telemetry pipeline had to drop, by signal.",
-        ),
+    let dropped = counter_family(
+        "octo_telemetry_dropped_total",
+        "Log lines or spans the telemetry pipeline had to drop (queue full, write or export \
+         failed), by signal.",
         &["signal"],
-    )
-    .expect("valid family");
-    let sampled_out = IntCounterVec::new(
-        Opts::new(
-            "octo_telemetry_sampled_out_total",
-            "started/completed log lines left out by sampling, by event (metrics count every call).",
-        ),
+    );
+    let truncated = counter_family(
+        "octo_telemetry_truncated_total",
+        "Log field values, span attribute values and metric label values cut at their length \
+         limit, by signal.",
+        &["signal"],
+    );
+    let label_overflow = counter_family(
+        "octo_telemetry_label_overflow_total",
+        "Observations recorded under the overflow series because their family had reached its \
+         series limit, by family.",
+        &["family"],
+    );
+    let registration_failures = counter_family(
+        "octo_telemetry_registration_failures_total",
+        "Metric families that could not be created or registered (so are not exported), by \
+         family.",
+        &["family"],
+    );
+    let sampled_out = counter_family(
+        "octo_telemetry_sampled_out_total",
+        "started/completed log lines left out by sampling, by event (metrics count every call).",
         &["event"],
-    )
-    .expect("valid family");
+    );
     let build_info = IntGaugeVec::new(
         Opts::new(
             "octo_build_info",
@@ -81,17 +103,23 @@ static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
     for collector in [
         Box::new(errors.clone()) as Box<dyn Collector>,
         Box::new(dropped.clone()),
+        Box::new(truncated.clone()),
+        Box::new(label_overflow.clone()),
+        Box::new(registration_failures.clone()),
         Box::new(sampled_out.clone()),
         Box::new(build_info.clone()),
         Box::new(events::EventCollector::new()),
     ] {
-        registry
-            .register(collector)
-            .expect("built-in families are distinct");
+        if let Err(err) = registry.register(collector) {
+            // Only a family of the user's own, registered first under one of these names, can
+            // get here; the built-in one is then not exported.
+            report_registration_failure("octo-instrument built-in", &err);
+        }
     }
     // The dropped counters exist at zero, so an alert on them has a series to read from the start.
-    for signal in ["logs", "spans"] {
+    for signal in SIGNALS {
         dropped.with_label_values(&[signal]);
+        truncated.with_label_values(&[signal]);
     }
     // Before `init()` the identity is the fallback one; `init()` replaces the series.
     let identity = crate::identity::current();
@@ -102,10 +130,16 @@ static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
         registry,
         errors,
         dropped,
+        truncated,
+        label_overflow,
+        registration_failures,
         sampled_out,
         build_info,
     }
 });
+
+/// The signals the telemetry counters are labelled with, each exported at zero from the start.
+const SIGNALS: [&str; 3] = ["logs", "spans", "metrics"];
 
 /// The registry behind [`render`]. Register your own collectors here to have them served beside
 /// octo-instrument's families, with the `service` label added.
@@ -120,15 +154,45 @@ pub fn registry() -> &'static Registry {
     &FAMILIES.registry
 }
 
-pub(crate) fn register(collector: Box<dyn Collector>) {
-    if let Err(err) = FAMILIES.registry.register(collector) {
-        tracing::warn!(
-            target: "octo_instrument",
-            event = "octo.metrics.register_failed",
-            error = %err,
-            "a metric family could not be registered"
-        );
+/// Registers one of the runtime's families; a failure (a name taken by another family) is logged
+/// and counted, and the family simply is not exported: metrics never take the service down.
+pub(crate) fn register(family: &str, collector: Box<dyn Collector>) -> bool {
+    match FAMILIES.registry.register(collector) {
+        Ok(()) => true,
+        Err(err) => {
+            report_registration_failure(family, &err);
+            count_registration_failure(family);
+            false
+        }
     }
+}
+
+/// Logs that `family` could not be created or registered; callers count it.
+pub(crate) fn report_registration_failure(family: &str, err: &dyn std::fmt::Display) {
+    tracing::error!(
+        target: "octo_instrument",
+        event = "telemetry.metrics.registration_failed",
+        family,
+        error = %err,
+    );
+}
+
+/// Counts a family that could not be created.
+pub(crate) fn count_registration_failure(family: &str) {
+    FAMILIES
+        .registration_failures
+        .with_label_values(&[family])
+        .inc();
+}
+
+/// The `octo_telemetry_truncated_total` counter of one signal (`logs`, `spans`, `metrics`).
+pub(crate) fn truncated(signal: &str) -> prometheus::IntCounter {
+    FAMILIES.truncated.with_label_values(&[signal])
+}
+
+/// The `octo_telemetry_label_overflow_total` counter of one family.
+pub(crate) fn label_overflow(family: &str) -> prometheus::IntCounter {
+    FAMILIES.label_overflow.with_label_values(&[family])
 }
 
 /// Counts one failed call or request in `errors_total{component, error_type}`.
@@ -192,10 +256,24 @@ pub fn render() -> String {
         }
     }
     let mut out = Vec::new();
-    TextEncoder::new()
-        .encode(&families, &mut out)
-        .expect("the text encoder writes to memory");
-    String::from_utf8(out).expect("the text format is UTF-8")
+    let encoder = TextEncoder::new();
+    if encoder.encode(&families, &mut out).is_err() {
+        // One family the encoder refuses must not cost the scrape the others: encode them one
+        // by one and leave out (and report) the ones that fail.
+        out.clear();
+        for family in &families {
+            let mut one = Vec::new();
+            match encoder.encode(std::slice::from_ref(family), &mut one) {
+                Ok(()) => out.extend_from_slice(&one),
+                Err(err) => {
+                    report_registration_failure(family.name(), &err);
+                    count_registration_failure(family.name());
+                }
+            }
+        }
+    }
+    String::from_utf8(out)
+        .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
 }
 
 /// Serves [`render`] at `GET /metrics` on `addr` from a background thread, for services that have

@@ -1,11 +1,23 @@
-//! A minimal `/metrics` listener on a thread of its own, for services without an HTTP stack.
+//! A minimal `/metrics` listener for services without an HTTP stack. Each connection is served on
+//! a thread of its own, within a deadline and with a cap on the request head, so neither idle
+//! connections nor a slow client can make a scrape wait: Prometheus gets its answer in time and
+//! `ServiceDown` stays quiet on a healthy service.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long one connection may take to send its request head.
+const HEAD_DEADLINE: Duration = Duration::from_secs(5);
+/// How long writing the answer may take.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest request head read; longer heads get `431`.
+const MAX_HEAD_BYTES: usize = 8 * 1024;
+/// Connections served at once; more are closed at once (Prometheus opens one per target).
+const MAX_CONNECTIONS: usize = 64;
 
 /// A running `/metrics` listener; dropping it stops the listener.
 ///
@@ -35,18 +47,7 @@ impl MetricsServer {
             .name("octo-metrics".into())
             .spawn({
                 let stop = stop.clone();
-                move || {
-                    for stream in listener.incoming() {
-                        if stop.load(Ordering::Acquire) {
-                            break;
-                        }
-                        if let Ok(stream) = stream {
-                            // One scrape at a time is what Prometheus does; a slow client is cut off
-                            // by the timeouts instead of holding the thread.
-                            let _ = respond(stream);
-                        }
-                    }
-                }
+                move || accept(&listener, &stop)
             })?;
         Ok(Self {
             addr,
@@ -72,34 +73,105 @@ impl Drop for MetricsServer {
     }
 }
 
-fn respond(stream: TcpStream) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.by_ref().take(8192).read_line(&mut request_line)?;
-    // Read the rest of the head so the client sees a clean close.
-    let mut line = String::new();
-    while reader.by_ref().take(8192).read_line(&mut line)? > 2 {
-        line.clear();
+fn accept(listener: &TcpListener, stop: &AtomicBool) {
+    let active = Arc::new(AtomicUsize::new(0));
+    for stream in listener.incoming() {
+        if stop.load(Ordering::Acquire) {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        if active.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::AcqRel);
+            continue; // dropped: closed at once
+        }
+        let slot = active.clone();
+        let spawned = std::thread::Builder::new()
+            .name("octo-metrics-conn".into())
+            .spawn(move || {
+                let _ = respond(stream);
+                slot.fetch_sub(1, Ordering::AcqRel);
+            });
+        if spawned.is_err() {
+            // The closure never ran: release its slot.
+            active.fetch_sub(1, Ordering::AcqRel);
+        }
     }
-    let mut parts = request_line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let path = path.split('?').next().unwrap_or("");
-    let (status, content_type, body) = match (method, path) {
-        ("GET", "/metrics") => ("200 OK", super::CONTENT_TYPE, super::render()),
-        ("GET", _) => (
-            "404 Not Found",
-            "text/plain",
-            "not found; metrics are at /metrics\n".to_owned(),
-        ),
-        _ => (
-            "405 Method Not Allowed",
-            "text/plain",
-            "only GET is served\n".to_owned(),
-        ),
+}
+
+/// What the request head says, as far as this server cares.
+struct Head {
+    method: String,
+    path: String,
+}
+
+enum HeadError {
+    TooLarge,
+    Unreadable,
+}
+
+/// Reads the request head within [`HEAD_DEADLINE`] (as a whole, not per read) and
+/// [`MAX_HEAD_BYTES`].
+fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError> {
+    let deadline = Instant::now() + HEAD_DEADLINE;
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    let end = loop {
+        if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+        if head.len() > MAX_HEAD_BYTES {
+            return Err(HeadError::TooLarge);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(HeadError::Unreadable);
+        }
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|_| HeadError::Unreadable)?;
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return Err(HeadError::Unreadable),
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+        }
     };
-    let mut stream = stream;
+    let text = String::from_utf8_lossy(&head[..end]);
+    let request_line = text.lines().next().unwrap_or_default();
+    let mut parts = request_line.split_whitespace();
+    Ok(Head {
+        method: parts.next().unwrap_or_default().to_owned(),
+        path: parts
+            .next()
+            .unwrap_or_default()
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    })
+}
+
+fn respond(mut stream: TcpStream) -> std::io::Result<()> {
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    let (status, content_type, body) = match read_head(&mut stream) {
+        Err(HeadError::Unreadable) => return Ok(()),
+        Err(HeadError::TooLarge) => (
+            "431 Request Header Fields Too Large",
+            "text/plain",
+            "request head too large\n".to_owned(),
+        ),
+        Ok(head) => match (head.method.as_str(), head.path.as_str()) {
+            ("GET", "/metrics") => ("200 OK", super::CONTENT_TYPE, super::render()),
+            ("GET", _) => (
+                "404 Not Found",
+                "text/plain",
+                "not found; metrics are at /metrics\n".to_owned(),
+            ),
+            _ => (
+                "405 Method Not Allowed",
+                "text/plain",
+                "only GET is served\n".to_owned(),
+            ),
+        },
+    };
     write!(
         stream,
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -40,6 +40,8 @@ pub struct SiteSpec {
     pub histogram: Option<&'static str>,
     pub gauge: Option<&'static str>,
     pub labels: &'static [&'static str],
+    /// Distinct label sets the extra families keep (`max_series = ..`); `None`: the default.
+    pub max_series: Option<usize>,
     /// The fraction of `started`/`completed` lines kept (`sample = ..`); `None` keeps all.
     pub sample: Option<f64>,
     /// The catalog's description and objectives of the event, where the crate has a catalog.
@@ -148,6 +150,7 @@ macro_rules! __call_site {
         histogram: $histogram:expr,
         gauge: $gauge:expr,
         labels: [$($label:literal),* $(,)?],
+        max_series: $max_series:expr,
         sample: $sample:expr,
         description: $description:expr,
         slo_latency_p95_ms: $slo_latency:expr,
@@ -181,6 +184,7 @@ macro_rules! __call_site {
             histogram: $histogram,
             gauge: $gauge,
             labels: &[$($label),*],
+            max_series: $max_series,
             sample: $sample,
             description: $description,
             slo_latency_p95_ms: $slo_latency,

@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, JoinHandle, Thread};
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
 use opentelemetry::Context as OtelContext;
+use opentelemetry::{KeyValue, StringValue, Value};
 use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -37,12 +39,18 @@ enum Control {
     Shutdown(Sender<()>),
 }
 
+/// A finished span and the bytes it holds, as the queue counts them.
+type Queued = (SpanData, usize);
+
 /// The span processor in front of the export thread.
 #[derive(Clone, Debug)]
 pub(crate) struct ExportQueue {
-    spans: Sender<SpanData>,
+    spans: Sender<Queued>,
     control: Sender<Control>,
     dropped: prometheus::IntCounter,
+    /// Bytes of the spans queued or being exported.
+    queued: Arc<AtomicUsize>,
+    max_bytes: usize,
     thread: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
@@ -58,26 +66,33 @@ impl std::fmt::Debug for Control {
 impl ExportQueue {
     /// Starts the export thread, which builds the exporter; returns once it is built, with the
     /// exporter's error if it could not be.
-    pub(crate) fn start(settings: &OtlpSettings, resource: Resource) -> Result<Self, String> {
+    pub(crate) fn start(
+        settings: &OtlpSettings,
+        resource: Resource,
+        max_bytes: usize,
+    ) -> Result<Self, String> {
         let (spans, span_rx) = bounded(QUEUE_CAPACITY);
         let (control, control_rx) = bounded(16);
         let (ready_tx, ready_rx) = bounded(1);
         let settings = settings.clone();
         let dropped = crate::metrics::dropped("spans");
+        let queued = Arc::new(AtomicUsize::new(0));
         let worker_dropped = dropped.clone();
+        let worker_queued = queued.clone();
         let thread = thread::Builder::new()
             .name("octo-span-export".into())
             .spawn(move || {
-                let worker = match Worker::build(&settings, &resource, worker_dropped) {
-                    Ok(worker) => {
-                        let _ = ready_tx.send(Ok(()));
-                        worker
-                    }
-                    Err(err) => {
-                        let _ = ready_tx.send(Err(err));
-                        return;
-                    }
-                };
+                let worker =
+                    match Worker::build(&settings, &resource, worker_dropped, worker_queued) {
+                        Ok(worker) => {
+                            let _ = ready_tx.send(Ok(()));
+                            worker
+                        }
+                        Err(err) => {
+                            let _ = ready_tx.send(Err(err));
+                            return;
+                        }
+                    };
                 worker.run(&span_rx, &control_rx);
             })
             .map_err(|err| format!("cannot start the span export thread: {err}"))?;
@@ -88,6 +103,8 @@ impl ExportQueue {
             spans,
             control,
             dropped,
+            queued,
+            max_bytes,
             thread: Arc::new(Mutex::new(Some(thread))),
         })
     }
@@ -109,13 +126,27 @@ impl ExportQueue {
 impl SpanProcessor for ExportQueue {
     fn on_start(&self, _span: &mut Span, _cx: &OtelContext) {}
 
-    fn on_end(&self, span: SpanData) {
+    fn on_end(&self, mut span: SpanData) {
         if !span.span_context.is_sampled() {
             return;
         }
-        match self.spans.try_send(span) {
+        // Values recorded as `tracing` fields reach the span uncut; the queue keeps them cut.
+        let cut = limit_values(&mut span, crate::limits::span_value_length());
+        if cut > 0 {
+            crate::metrics::truncated("spans").inc_by(cut);
+        }
+        let size = span_size(&span);
+        if self.queued.fetch_add(size, Ordering::Relaxed) + size > self.max_bytes {
+            self.queued.fetch_sub(size, Ordering::Relaxed);
+            self.dropped.inc();
+            return;
+        }
+        match self.spans.try_send((span, size)) {
             Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self.dropped.inc(),
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.queued.fetch_sub(size, Ordering::Relaxed);
+                self.dropped.inc();
+            }
         }
     }
 
@@ -147,6 +178,9 @@ struct Worker {
     /// one.
     runtime: Option<tokio::runtime::Runtime>,
     dropped: prometheus::IntCounter,
+    queued: Arc<AtomicUsize>,
+    /// Bytes of the spans in the batch being gathered.
+    batch_bytes: usize,
     endpoint: String,
     failing: bool,
 }
@@ -156,6 +190,7 @@ impl Worker {
         settings: &OtlpSettings,
         resource: &Resource,
         dropped: prometheus::IntCounter,
+        queued: Arc<AtomicUsize>,
     ) -> Result<Self, String> {
         let (exporter, runtime) = match settings.protocol {
             OtlpProtocol::Grpc => {
@@ -187,20 +222,23 @@ impl Worker {
             exporter,
             runtime,
             dropped,
+            queued,
+            batch_bytes: 0,
             endpoint: settings.endpoint.clone(),
             failing: false,
         })
     }
 
-    fn run(mut self, spans: &Receiver<SpanData>, control: &Receiver<Control>) {
+    fn run(mut self, spans: &Receiver<Queued>, control: &Receiver<Control>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         let mut deadline = Instant::now() + SCHEDULED_DELAY;
         loop {
             let wait = deadline.saturating_duration_since(Instant::now());
             select! {
                 recv(spans) -> span => {
-                    let Ok(span) = span else { break };
+                    let Ok((span, size)) = span else { break };
                     batch.push(span);
+                    self.batch_bytes += size;
                     if batch.len() >= MAX_BATCH {
                         self.export(&mut batch);
                         deadline = Instant::now() + SCHEDULED_DELAY;
@@ -229,9 +267,10 @@ impl Worker {
     }
 
     /// Exports every span queued now, in batches.
-    fn drain(&mut self, spans: &Receiver<SpanData>, batch: &mut Vec<SpanData>) {
-        while let Ok(span) = spans.try_recv() {
+    fn drain(&mut self, spans: &Receiver<Queued>, batch: &mut Vec<SpanData>) {
+        while let Ok((span, size)) = spans.try_recv() {
             batch.push(span);
+            self.batch_bytes += size;
             if batch.len() >= MAX_BATCH {
                 self.export(batch);
             }
@@ -245,6 +284,9 @@ impl Worker {
         }
         let count = batch.len() as u64;
         let spans = std::mem::replace(batch, Vec::with_capacity(MAX_BATCH));
+        // The batch's bytes leave the budget once the export is over, whatever its result:
+        // until then they are still held.
+        let bytes = std::mem::take(&mut self.batch_bytes);
         // The exporter's own crates (tonic, hyper, reqwest) log and open spans through `tracing`;
         // on this thread they must not reach the service's subscriber, or exporting spans would
         // make spans (and a failing collector would flood the service's logs).
@@ -256,6 +298,7 @@ impl Worker {
                     None => block_on(export),
                 }
             });
+        self.queued.fetch_sub(bytes, Ordering::Relaxed);
         match result {
             Ok(()) if self.failing => {
                 self.failing = false;
@@ -282,6 +325,70 @@ impl Worker {
             }
         }
     }
+}
+
+/// Cuts every string value of the span (attributes, event attributes) longer than `max` bytes;
+/// returns how many were cut.
+fn limit_values(span: &mut SpanData, max: usize) -> u64 {
+    let mut cut = 0;
+    let mut limit = |attributes: &mut Vec<KeyValue>| {
+        for attribute in attributes {
+            match &mut attribute.value {
+                Value::String(text) if text.as_str().len() > max => {
+                    *text = StringValue::from(crate::limits::cut(text.as_str(), max).into_owned());
+                    cut += 1;
+                }
+                Value::Array(opentelemetry::Array::String(texts)) => {
+                    for text in texts.iter_mut().filter(|t| t.as_str().len() > max) {
+                        *text =
+                            StringValue::from(crate::limits::cut(text.as_str(), max).into_owned());
+                        cut += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+    };
+    limit(&mut span.attributes);
+    for event in &mut span.events.events {
+        limit(&mut event.attributes);
+    }
+    cut
+}
+
+/// What a queued span holds, in bytes: its strings plus a fixed allowance for the rest.
+fn span_size(span: &SpanData) -> usize {
+    fn attributes(list: &[KeyValue]) -> usize {
+        list.iter()
+            .map(|kv| {
+                let value = match &kv.value {
+                    Value::String(text) => text.as_str().len(),
+                    Value::Array(opentelemetry::Array::String(texts)) => {
+                        texts.iter().map(|t| t.as_str().len() + 24).sum()
+                    }
+                    Value::Array(_) => 64,
+                    _ => 8,
+                };
+                kv.key.as_str().len() + value + 48
+            })
+            .sum()
+    }
+    const FIXED: usize = 256;
+    FIXED
+        + span.name.len()
+        + attributes(&span.attributes)
+        + span
+            .events
+            .events
+            .iter()
+            .map(|e| e.name.len() + attributes(&e.attributes) + 64)
+            .sum::<usize>()
+        + span
+            .links
+            .links
+            .iter()
+            .map(|l| attributes(&l.attributes) + 64)
+            .sum::<usize>()
 }
 
 /// Polls a future on this thread until it completes. The HTTP exporter's future does its

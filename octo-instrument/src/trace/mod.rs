@@ -25,6 +25,7 @@ mod export;
 mod otlp;
 pub(crate) mod propagation;
 pub(crate) mod sampler;
+mod w3c;
 
 use std::time::Duration;
 
@@ -42,6 +43,7 @@ pub(crate) use otlp::{OtlpSettings, settings as otlp_settings};
 use crate::Error;
 use crate::filter::Selection;
 use crate::identity::Identity;
+use crate::limits::Limits;
 
 /// The trace pipeline: the tracer provider and, where an endpoint is configured, the export
 /// queue. Dropping it does not flush; [`Guard`](crate::Guard) does that for `init()`.
@@ -66,6 +68,7 @@ impl Tracing {
         directives: &str,
         sampler: Sampler,
         otlp: Option<&OtlpSettings>,
+        limits: &Limits,
     ) -> Result<Self, Error> {
         let resource = Resource::builder()
             .with_service_name(identity.service.clone())
@@ -74,20 +77,25 @@ impl Tracing {
                 KeyValue::new("deployment.environment.name", identity.environment.clone()),
             ])
             .build();
+        let count = u32::try_from(limits.span_attribute_count).unwrap_or(u32::MAX);
         let builder = SdkTracerProvider::builder()
             .with_sampler(sampler)
+            .with_max_attributes_per_span(count)
+            .with_max_attributes_per_event(count)
             .with_resource(resource.clone());
         #[cfg(feature = "otlp")]
         {
             let export = otlp
                 .map(|settings| {
-                    export::ExportQueue::start(settings, resource).map_err(|reason| {
-                        Error::invalid(
-                            "OTEL_EXPORTER_OTLP_ENDPOINT",
-                            &settings.endpoint,
-                            format!("an endpoint the OTLP exporter accepts ({reason})"),
-                        )
-                    })
+                    export::ExportQueue::start(settings, resource, limits.span_queue_bytes).map_err(
+                        |reason| {
+                            Error::invalid(
+                                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                                &settings.endpoint,
+                                format!("an endpoint the OTLP exporter accepts ({reason})"),
+                            )
+                        },
+                    )
                 })
                 .transpose()?;
             let builder = match &export {
