@@ -124,14 +124,11 @@ impl Serve {
             tokio::select! {
                 () = &mut signal => break,
                 accepted = listener.accept() => {
-                    let (stream, remote) = match accepted {
-                        Ok(accepted) => accepted,
-                        // Out of descriptors, a connection reset before accept: the listener is
-                        // still good; pause so a persistent error does not spin.
-                        Err(_) => {
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                            continue;
-                        }
+                    // Out of descriptors, a connection reset before accept: the listener is
+                    // still good; pause so a persistent error does not spin.
+                    let Ok((stream, remote)) = accepted else {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
                     };
                     connections.spawn(connection(
                         stream,

@@ -60,15 +60,20 @@ fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
     });
     rules.push(Rule {
         alert: "TelemetryDropped".into(),
+        // Lines and spans dropped, values cut at their limit, label sets sent to the overflow
+        // series: each means the telemetry is incomplete. A family that could not be
+        // registered is never exported: one failure is enough.
         expr: format!(
-            r#"sum by (signal) (rate(octo_telemetry_dropped_total{{service="{s}"}}[5m])) > 0"#
+            r#"sum by (signal, family) (rate({{__name__=~"octo_telemetry_(dropped|truncated|label_overflow)_total",service="{s}"}}[5m])) > 0 or sum by (family) (octo_telemetry_registration_failures_total{{service="{s}"}}) > 0"#
         ),
         for_: "5m",
         severity: "warning",
         summary: format!("{s} is dropping telemetry"),
         description: format!(
-            "{s} has been dropping log lines or spans for 5 minutes (a stalled log sink or a \
-             failing trace collector): its logs and traces are incomplete."
+            "{s} has been dropping log lines or spans, cutting values at their length limit or \
+             sending label sets to the overflow series for 5 minutes (a stalled log sink, a \
+             failing trace collector, oversized or high-cardinality input), or has a metric \
+             family it could not register: its logs, traces or metrics are incomplete."
         ),
     });
     for event in &service.events {

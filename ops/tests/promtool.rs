@@ -205,6 +205,39 @@ fn cases() -> Vec<Case> {
             at: "10m",
             fires: None,
         },
+        Case {
+            alert: "TelemetryDropped",
+            series: vec![(
+                s("octo_telemetry_truncated_total", r#"signal="logs""#),
+                "0+3x30",
+            )],
+            at: "10m",
+            fires: Some(vec![("signal", "logs")]),
+        },
+        Case {
+            alert: "TelemetryDropped",
+            series: vec![(
+                s(
+                    "octo_telemetry_label_overflow_total",
+                    r#"family="tasks_seconds""#,
+                ),
+                "0+1x30",
+            )],
+            at: "10m",
+            fires: Some(vec![("family", "tasks_seconds")]),
+        },
+        Case {
+            alert: "TelemetryDropped",
+            series: vec![(
+                s(
+                    "octo_telemetry_registration_failures_total",
+                    r#"family="tasks_seconds""#,
+                ),
+                "1x30",
+            )],
+            at: "10m",
+            fires: Some(vec![("family", "tasks_seconds")]),
+        },
         // task.execute's objective: 1 % errors; 10 % fail here, 0.5 % there.
         Case {
             alert: "TaskExecuteHighErrorRatio",

@@ -142,16 +142,11 @@ fn parse_labels(text: &str) -> BTreeMap<String, String> {
 
 /// The value of the series `name{labels...}` in the current exposition, if it exists.
 pub fn metric(name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let text = octo_instrument::metrics::render();
-    parse_samples(&text)
-        .into_iter()
-        .find(|sample| {
-            sample.name == name
-                && labels
-                    .iter()
-                    .all(|(k, v)| sample.labels.get(*k).map(String::as_str) == Some(*v))
-        })
-        .map(|sample| sample.value)
+    sample_value(
+        &parse_samples(&octo_instrument::metrics::render()),
+        name,
+        labels,
+    )
 }
 
 /// `event_duration_seconds_count{event, outcome}`, 0 when absent.
@@ -194,6 +189,13 @@ pub fn require_tool(available: bool, what: &str) -> bool {
 /// Runs the `octo-probe` process (`binary` is `env!("CARGO_BIN_EXE_octo-probe")`) with only the
 /// given configuration variables set, and returns what it wrote and how it exited.
 pub fn probe(binary: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    probe_command(binary, args, env)
+        .output()
+        .expect("probe runs")
+}
+
+/// The command [`probe`] runs, for a test that sets up the process's output itself.
+pub fn probe_command(binary: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
     let mut command = std::process::Command::new(binary);
     command.args(args);
     for (var, _) in std::env::vars() {
@@ -213,7 +215,28 @@ pub fn probe(binary: &str, args: &[&str], env: &[(&str, &str)]) -> std::process:
         command.env_remove(var);
     }
     command.envs(env.iter().copied());
-    command.output().expect("probe runs")
+    command
+}
+
+/// The Prometheus samples in a process's output that also holds JSON lines (the probe writes its
+/// exposition to stderr, beside any report of its own).
+pub fn samples_among_lines(text: &[u8]) -> Vec<Sample> {
+    let text = String::from_utf8_lossy(text);
+    let exposition: Vec<&str> = text.lines().filter(|line| !line.starts_with('{')).collect();
+    parse_samples(&exposition.join("\n"))
+}
+
+/// The value of `name{labels}` among `samples`, if present.
+pub fn sample_value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    samples
+        .iter()
+        .find(|sample| {
+            sample.name == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| sample.labels.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|sample| sample.value)
 }
 
 /// Every line of a process's output parsed as JSON.

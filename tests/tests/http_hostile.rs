@@ -27,6 +27,7 @@ struct Case {
     kept: Option<&'static str>,
 }
 
+#[allow(clippy::too_many_lines)] // one table: a case per hostile value
 fn cases() -> Vec<Case> {
     let id = |name, value: &[u8]| Case {
         name,
@@ -86,6 +87,41 @@ fn cases() -> Vec<Case> {
             false,
         ),
         tp(
+            "31-hex trace id",
+            format!("00-{}-00f067aa0ba902b7-01", &TRACE_ID[1..]),
+            false,
+        ),
+        tp(
+            "15-hex span id",
+            format!("00-{TRACE_ID}-0f067aa0ba902b7-01"),
+            false,
+        ),
+        tp(
+            "one-digit flags",
+            format!("00-{TRACE_ID}-00f067aa0ba902b7-1"),
+            false,
+        ),
+        tp(
+            "three-digit flags",
+            format!("00-{TRACE_ID}-00f067aa0ba902b7-001"),
+            false,
+        ),
+        tp(
+            "uppercase hex",
+            format!("00-{}-00f067aa0ba902b7-01", TRACE_ID.to_uppercase()),
+            false,
+        ),
+        tp(
+            "future version with a malformed tail",
+            format!("cc-{TRACE_ID}-00f067aa0ba902b7-01x"),
+            false,
+        ),
+        tp(
+            "future version, read by its first four fields",
+            format!("cc-{TRACE_ID}-00f067aa0ba902b7-01-more-fields"),
+            true,
+        ),
+        tp(
             "non-hex",
             format!("00-{}-00f067aa0ba902b7-01", "g".repeat(32)),
             false,
@@ -119,6 +155,16 @@ async fn send_raw(base: &str, header: &str, value: &[u8]) -> Vec<u8> {
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
     response
+}
+
+/// The trace id a lenient parser makes of a `traceparent`: its second field left-padded with
+/// zeros (what OpenTelemetry's propagator did). A rejected header must not continue that trace
+/// either, or a test comparing only against the well-formed id could pass on a padded one.
+fn left_padded(value: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(value).ok()?;
+    let field = text.split('-').nth(1)?;
+    (!field.is_empty() && field.len() <= 32 && field.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("{:0>32}", field.to_ascii_lowercase()))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -188,6 +234,14 @@ fn hostile_headers_are_never_echoed_and_never_break_a_response() {
         assert_eq!(trace_id.len(), 32);
         assert_ne!(trace_id, "0".repeat(32));
         assert_eq!(trace_id == TRACE_ID, case.continues, "{}", case.name);
+        if case.header == "traceparent" && !case.continues {
+            assert_ne!(
+                Some(trace_id.to_owned()),
+                left_padded(&case.value),
+                "{}: continued a padded trace id",
+                case.name
+            );
+        }
     }
     assert_eq!(
         refused,

@@ -88,6 +88,31 @@ fn bad_values_are_errors_naming_the_variable() {
             "two words",
             r#"invalid SERVICE_NAME="two words""#,
         ),
+        (
+            "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+            "4k",
+            r#"invalid OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT="4k": expected a whole number above 0"#,
+        ),
+        (
+            "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+            "-1",
+            r#"invalid OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT="-1""#,
+        ),
+        (
+            "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
+            "0",
+            r#"invalid OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT="0""#,
+        ),
+        (
+            "OCTO_LOG_QUEUE_BYTES",
+            "lots",
+            r#"invalid OCTO_LOG_QUEUE_BYTES="lots""#,
+        ),
+        (
+            "OCTO_SPAN_QUEUE_BYTES",
+            "1.5",
+            r#"invalid OCTO_SPAN_QUEUE_BYTES="1.5""#,
+        ),
     ] {
         let output = probe(&["lines"], &[(var, value)]);
         assert_eq!(output.status.code(), Some(2), "{var}={value}");
@@ -176,6 +201,34 @@ fn a_second_init_is_an_error_not_a_panic() {
     let output = probe(&["double-init"], &[]);
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("init() was already called"));
+}
+
+#[test]
+fn long_field_values_are_cut_at_the_limit_the_environment_sets() {
+    for (env, limit) in [
+        (vec![], octo_instrument::limits::DEFAULT_VALUE_LENGTH),
+        (vec![("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "100")], 100),
+    ] {
+        let output = probe(&["long-field", "60000"], &env);
+        assert!(output.status.success(), "{output:?}");
+        let lines = json_lines(&output.stdout);
+        let value = lines[0]["long"].as_str().unwrap();
+        assert_eq!(
+            value,
+            format!(
+                "{}{}",
+                "x".repeat(limit),
+                octo_instrument::limits::TRUNCATED_MARKER
+            ),
+            "{env:?}"
+        );
+        let truncated = octo_instrument_tests::sample_value(
+            &octo_instrument_tests::samples_among_lines(&output.stderr),
+            "octo_telemetry_truncated_total",
+            &[("signal", "logs")],
+        );
+        assert_eq!(truncated, Some(1.0));
+    }
 }
 
 #[test]

@@ -177,5 +177,15 @@ fn respond(mut stream: TcpStream) -> std::io::Result<()> {
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
-    stream.flush()
+    stream.flush()?;
+    close_cleanly(stream);
+    Ok(())
+}
+
+/// Ends the answer, then reads (briefly, boundedly) what the client still sends: closing a
+/// socket with unread bytes resets the connection, and the client could lose the answer.
+fn close_cleanly(mut stream: TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let _ = std::io::copy(&mut (&mut stream).take(64 * 1024), &mut std::io::sink());
 }

@@ -3,6 +3,8 @@
 //!
 //! `octo-probe lines N` | `octo-probe double-init` | `octo-probe stall N` | `octo-probe spans N`
 //! | `octo-probe tokio-main N` | `octo-probe secrets` (the secret from `PROBE_SECRET`)
+//! | `octo-probe flushed N` (N calls, flushed, then the metrics on stderr)
+//! | `octo-probe long-field BYTES` (one line with a field of that many bytes)
 
 use octo_instrument::{Observable, Redacted, observed};
 
@@ -107,6 +109,19 @@ fn main() {
             }
             // Give the export thread time to try (and fail) a few batches.
             std::thread::sleep(std::time::Duration::from_millis(2500));
+            eprint!("{}", octo_instrument::metrics::render());
+        }
+        "flushed" => {
+            for i in 0..n {
+                let _ = work(i * 2);
+            }
+            guard.flush(std::time::Duration::from_secs(10));
+            eprint!("{}", octo_instrument::metrics::render());
+        }
+        "long-field" => {
+            let long = "x".repeat(usize::try_from(n).unwrap_or(0));
+            octo_instrument::info!("probe.long_field", long = %long);
+            guard.flush(std::time::Duration::from_secs(10));
             eprint!("{}", octo_instrument::metrics::render());
         }
         "stall" => {
