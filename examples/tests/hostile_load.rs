@@ -27,11 +27,17 @@ enum Attack {
 }
 
 impl Attack {
+    /// Enough to fill every queue many times over; `HOSTILE_PATH_REQUESTS` and
+    /// `HOSTILE_AGENT_REQUESTS` scale it up to the 5,000 and 3,000 for a measurement.
     fn requests(self) -> usize {
-        match self {
-            Self::LongPath => 2000,
-            Self::LongUserAgent => 1500,
-        }
+        let (variable, default) = match self {
+            Self::LongPath => ("HOSTILE_PATH_REQUESTS", 2000),
+            Self::LongUserAgent => ("HOSTILE_AGENT_REQUESTS", 1500),
+        };
+        std::env::var(variable)
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(default)
     }
 }
 

@@ -22,6 +22,35 @@ pub struct Rule {
 }
 
 /// The rules of one service.
+/// `TelemetryDropped`'s expression: every counter of incomplete telemetry, one `cause` each.
+/// Lines and spans dropped, values cut at their limit, label sets sent to the overflow series:
+/// each means the telemetry is incomplete. A family that could not be registered is never
+/// exported, so one failure is enough.
+fn telemetry_dropped(service: &str) -> String {
+    let terms: Vec<String> = [
+        ("dropped", "rate(octo_telemetry_dropped_total{S}[5m])"),
+        ("truncated", "rate(octo_telemetry_truncated_total{S}[5m])"),
+        (
+            "label_overflow",
+            "rate(octo_telemetry_label_overflow_total{S}[5m])",
+        ),
+        (
+            "registration_failed",
+            "octo_telemetry_registration_failures_total{S}",
+        ),
+    ]
+    .iter()
+    .map(|(cause, series)| {
+        let series = series.replace("{S}", &format!(r#"{{service="{service}"}}"#));
+        format!(r#"label_replace({series}, "cause", "{cause}", "", "")"#)
+    })
+    .collect();
+    format!(
+        "sum by (cause, signal, family) ({}) > 0",
+        terms.join(" or ")
+    )
+}
+
 fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
     let s = &service.service;
     let mut rules = vec![Rule {
@@ -60,12 +89,7 @@ fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
     });
     rules.push(Rule {
         alert: "TelemetryDropped".into(),
-        // Lines and spans dropped, values cut at their limit, label sets sent to the overflow
-        // series: each means the telemetry is incomplete. A family that could not be
-        // registered is never exported: one failure is enough.
-        expr: format!(
-            r#"sum by (signal, family) (rate({{__name__=~"octo_telemetry_(dropped|truncated|label_overflow)_total",service="{s}"}}[5m])) > 0 or sum by (family) (octo_telemetry_registration_failures_total{{service="{s}"}}) > 0"#
-        ),
+        expr: telemetry_dropped(s),
         for_: "5m",
         severity: "warning",
         summary: format!("{s} is dropping telemetry"),

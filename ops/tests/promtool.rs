@@ -194,7 +194,7 @@ fn cases() -> Vec<Case> {
                 "0+5x30",
             )],
             at: "10m",
-            fires: Some(vec![("signal", "spans")]),
+            fires: Some(vec![("signal", "spans"), ("cause", "dropped")]),
         },
         Case {
             alert: "TelemetryDropped",
@@ -212,7 +212,7 @@ fn cases() -> Vec<Case> {
                 "0+3x30",
             )],
             at: "10m",
-            fires: Some(vec![("signal", "logs")]),
+            fires: Some(vec![("signal", "logs"), ("cause", "truncated")]),
         },
         Case {
             alert: "TelemetryDropped",
@@ -224,7 +224,10 @@ fn cases() -> Vec<Case> {
                 "0+1x30",
             )],
             at: "10m",
-            fires: Some(vec![("family", "tasks_seconds")]),
+            fires: Some(vec![
+                ("family", "tasks_seconds"),
+                ("cause", "label_overflow"),
+            ]),
         },
         Case {
             alert: "TelemetryDropped",
@@ -236,7 +239,10 @@ fn cases() -> Vec<Case> {
                 "1x30",
             )],
             at: "10m",
-            fires: Some(vec![("family", "tasks_seconds")]),
+            fires: Some(vec![
+                ("family", "tasks_seconds"),
+                ("cause", "registration_failed"),
+            ]),
         },
         // task.execute's objective: 1 % errors; 10 % fail here, 0.5 % there.
         Case {
