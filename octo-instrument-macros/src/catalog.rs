@@ -1,122 +1,110 @@
-//! The event catalog: a crate's declared events, read from `octo-events.toml` beside its
-//! `Cargo.toml` (or the file `OCTO_EVENT_CATALOG` names). Where a crate has one, every event name
-//! a macro sees must be in it.
+//! The event catalog of the crate being compiled: `octo-events.toml` beside its `Cargo.toml`, or
+//! the file `OCTO_EVENT_CATALOG` names (the format is `octo_instrument_core::catalog`). Where a
+//! crate has one, every event name a macro sees must be in it.
 //!
-//! ```toml
-//! # Events of the orchestrator.
-//! ["task.processing"]
-//! description = "Processing one task end to end"
-//! slo_latency_p95_ms = 5000     # optional: the P95 latency objective
-//! slo_error_ratio = 0.01        # optional: the error-ratio objective
-//! ```
+//! What cargo must track so that a change re-checks the names goes into every expansion:
+//! `include_bytes!` of the catalog file, and `option_env!("OCTO_EVENT_CATALOG")`, so that pointing
+//! the variable elsewhere (or setting it for the first time) rebuilds the crate too.
 //!
-//! Expansions name the file in an `include_bytes!`, so cargo rebuilds the crate (and re-checks
-//! every name) when the catalog changes.
+//! Nothing here is remembered between expansions: a long-lived expander (rust-analyzer's
+//! proc-macro server) sees each edit of the catalog, and a broken catalog is an error at every
+//! name checked, never "accept every name" after the first report.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 
+use octo_instrument_core::catalog::{self, Entry, FILE_NAME, PATH_VARIABLE};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::LitStr;
 
-use crate::event_name;
-
-/// One declared event.
-pub(crate) struct Entry {
-    pub(crate) name: String,
-    pub(crate) description: String,
-    pub(crate) slo_latency_p95_ms: Option<u64>,
-    pub(crate) slo_error_ratio: Option<f64>,
-}
-
+/// The crate's catalog as read for one expansion.
 pub(crate) struct Catalog {
     path: PathBuf,
     entries: Vec<Entry>,
+}
+
+/// What reading the catalog gave: none (only the grammar is checked), one, or why it is broken.
+pub(crate) enum Loaded {
+    None,
+    Some(Catalog),
+    Broken(String),
 }
 
 /// What a macro learns about the catalog when it checks an event name.
 pub(crate) struct Checked<'a> {
     /// The entry of the name, when the crate has a catalog.
     pub(crate) entry: Option<&'a Entry>,
-    /// `const _: &[u8] = include_bytes!("..");` when the crate has a catalog: cargo then
-    /// rebuilds on every change to it.
+    /// The tokens that make cargo track the catalog (see the module documentation).
     pub(crate) track: TokenStream,
 }
 
-const KEYS: &str = "`description`, `slo_latency_p95_ms`, `slo_error_ratio`";
-
-/// The catalog of the crate being compiled: `Ok(None)` when it has none.
-pub(crate) fn load() -> Result<Option<Catalog>, String> {
+/// Reads the catalog of the crate being compiled.
+pub(crate) fn load() -> Loaded {
     let Some(path) = location() else {
-        return Ok(None);
+        return Loaded::None;
     };
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(format!("event catalog {}: {err}", path.display())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Loaded::None,
+        Err(err) => return Loaded::Broken(format!("event catalog {}: {err}", path.display())),
     };
-    parse(&text)
-        .map(|entries| {
-            Some(Catalog {
-                path: path.clone(),
-                entries,
-            })
-        })
-        .map_err(|(line, message)| {
-            format!("event catalog {}, line {line}: {message}", path.display())
-        })
+    match catalog::parse(&text) {
+        Ok(entries) => Loaded::Some(Catalog { path, entries }),
+        Err((line, message)) => Loaded::Broken(format!(
+            "event catalog {}, line {line}: {message}",
+            path.display()
+        )),
+    }
 }
 
 fn location() -> Option<PathBuf> {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?);
-    Some(match std::env::var_os("OCTO_EVENT_CATALOG") {
+    Some(match std::env::var_os(PATH_VARIABLE) {
         Some(path) => manifest_dir.join(path),
-        None => manifest_dir.join("octo-events.toml"),
+        None => manifest_dir.join(FILE_NAME),
     })
 }
 
-/// Checks `lit` against the crate's catalog. A broken catalog is reported once per compilation
-/// (on the first name checked), not at every macro.
-pub(crate) fn check<'a>(
-    catalog: &'a Result<Option<Catalog>, String>,
-    lit: &LitStr,
-) -> syn::Result<Checked<'a>> {
-    static REPORTED: AtomicBool = AtomicBool::new(false);
-    let catalog = match catalog {
-        Ok(Some(catalog)) => catalog,
-        Ok(None) => {
+/// Tracks the catalog file (when it exists) and the variable that can move it.
+fn track(path: Option<&PathBuf>) -> TokenStream {
+    let file = path.map(|path| {
+        let path = path.display().to_string();
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
+    });
+    quote! {
+        #file
+        const _: ::core::option::Option<&str> = ::core::option_env!(#PATH_VARIABLE);
+    }
+}
+
+/// Checks `lit` against the crate's catalog: the entry of the name, or the error on `lit` (an
+/// unknown name with the closest known one suggested, or the catalog's own error).
+pub(crate) fn check<'a>(loaded: &'a Loaded, lit: &LitStr) -> syn::Result<Checked<'a>> {
+    let catalog = match loaded {
+        Loaded::None => {
             return Ok(Checked {
                 entry: None,
-                track: quote!(),
+                track: track(None),
             });
         }
-        Err(message) => {
-            if REPORTED.swap(true, Ordering::Relaxed) {
-                return Ok(Checked {
-                    entry: None,
-                    track: quote!(),
-                });
-            }
-            return Err(syn::Error::new(lit.span(), message));
-        }
+        // The catalog cannot vouch for any name: each one checked against it is an error.
+        Loaded::Broken(message) => return Err(syn::Error::new(lit.span(), message)),
+        Loaded::Some(catalog) => catalog,
     };
-    let path = catalog.path.display().to_string();
-    let track = quote!(
-        const _: &[u8] = ::core::include_bytes!(#path);
-    );
     let name = lit.value();
     match catalog.entries.iter().find(|e| e.name == name) {
         Some(entry) => Ok(Checked {
             entry: Some(entry),
-            track,
+            track: track(Some(&catalog.path)),
         }),
         None => {
-            let file = catalog
-                .path
-                .file_name()
-                .map_or_else(|| path.clone(), |f| f.to_string_lossy().into_owned());
-            let message = match closest(&name, &catalog.entries) {
+            let file = catalog.path.file_name().map_or_else(
+                || catalog.path.display().to_string(),
+                |f| f.to_string_lossy().into_owned(),
+            );
+            let message = match catalog::closest(&name, &catalog.entries) {
                 Some(suggestion) => format!(
                     "unknown event {name:?}; did you mean {suggestion:?}? (events are declared \
                      in {file})"
@@ -128,223 +116,5 @@ pub(crate) fn check<'a>(
             };
             Err(syn::Error::new(lit.span(), message))
         }
-    }
-}
-
-/// The catalog name closest to `name`, if one is close enough to be a typo.
-fn closest<'a>(name: &str, entries: &'a [Entry]) -> Option<&'a str> {
-    entries
-        .iter()
-        .map(|e| (distance(name, &e.name), e.name.as_str()))
-        .filter(|(d, candidate)| *d <= (name.len().max(candidate.len()) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, candidate)| candidate)
-}
-
-/// Levenshtein distance, in bytes (names are ASCII).
-fn distance(a: &str, b: &str) -> usize {
-    let b = b.as_bytes();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.bytes().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(current + 1);
-            previous = current;
-        }
-    }
-    row[b.len()]
-}
-
-/// Parses the catalog: `["name"]` headers, `key = value` lines, `#` comments.
-fn parse(text: &str) -> Result<Vec<Entry>, (usize, String)> {
-    let mut entries: Vec<(Entry, usize)> = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
-        let line_no = index + 1;
-        let line = strip_comment(raw).trim();
-        if line.is_empty() {
-            continue;
-        }
-        if let Some(header) = line.strip_prefix('[') {
-            let Some(header) = header.strip_suffix(']') else {
-                return Err((
-                    line_no,
-                    format!("`{line}` is not a header; write `[\"task.processing\"]`"),
-                ));
-            };
-            let name = header.trim().trim_matches('"');
-            event_name::check_grammar(name).map_err(|message| (line_no, message))?;
-            if let Some((_, first)) = entries.iter().find(|(e, _)| e.name == name) {
-                return Err((
-                    line_no,
-                    format!("event {name:?} is declared twice (first on line {first})"),
-                ));
-            }
-            entries.push((
-                Entry {
-                    name: name.to_owned(),
-                    description: String::new(),
-                    slo_latency_p95_ms: None,
-                    slo_error_ratio: None,
-                },
-                line_no,
-            ));
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            return Err((
-                line_no,
-                format!("`{line}` is neither a header nor `key = value`"),
-            ));
-        };
-        let (key, value) = (key.trim(), value.trim());
-        let Some((entry, _)) = entries.last_mut() else {
-            return Err((
-                line_no,
-                format!("`{key}` comes before any `[\"event.name\"]` header"),
-            ));
-        };
-        match key {
-            "description" => {
-                let text = parse_string(value).ok_or_else(|| {
-                    (
-                        line_no,
-                        format!("`description` is a quoted string, not `{value}`"),
-                    )
-                })?;
-                if text.trim().is_empty() {
-                    return Err((
-                        line_no,
-                        format!("the description of {:?} is empty", entry.name),
-                    ));
-                }
-                entry.description = text;
-            }
-            "slo_latency_p95_ms" => {
-                let ms = value.parse::<u64>().ok().filter(|ms| *ms > 0).ok_or_else(|| {
-                    (line_no, format!("`slo_latency_p95_ms` is a whole number of milliseconds above 0, not `{value}`"))
-                })?;
-                entry.slo_latency_p95_ms = Some(ms);
-            }
-            "slo_error_ratio" => {
-                let ratio = value
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|r| *r > 0.0 && *r < 1.0)
-                    .ok_or_else(|| {
-                        (line_no, format!("`slo_error_ratio` is a ratio between 0 and 1, such as 0.01, not `{value}`"))
-                    })?;
-                entry.slo_error_ratio = Some(ratio);
-            }
-            other => {
-                return Err((
-                    line_no,
-                    format!("unknown key `{other}`; expected one of {KEYS}"),
-                ));
-            }
-        }
-    }
-    entries
-        .into_iter()
-        .map(|(entry, line)| {
-            if entry.description.is_empty() {
-                Err((line, format!("event {:?} has no `description`", entry.name)))
-            } else {
-                Ok(entry)
-            }
-        })
-        .collect()
-}
-
-fn strip_comment(line: &str) -> &str {
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        match c {
-            '\\' if in_string => escaped = !escaped,
-            '"' if !escaped => in_string = !in_string,
-            '#' if !in_string => return &line[..i],
-            _ => escaped = false,
-        }
-        if c != '\\' {
-            escaped = false;
-        }
-    }
-    line
-}
-
-fn parse_string(value: &str) -> Option<String> {
-    let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next()? {
-                'n' => out.push('\n'),
-                't' => out.push('\t'),
-                c @ ('"' | '\\') => out.push(c),
-                _ => return None,
-            },
-            '"' => return None,
-            c => out.push(c),
-        }
-    }
-    Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn entries_and_errors() {
-        let entries = parse(
-            "# comment\n[\"task.processing\"]\ndescription = \"Processing # one\" # trailing\n\
-             slo_latency_p95_ms = 5000\nslo_error_ratio = 0.01\n\n[llm.request]\ndescription = \"A model call\"\n",
-        )
-        .unwrap();
-        assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].description, "Processing # one");
-        assert_eq!(entries[0].slo_latency_p95_ms, Some(5000));
-        assert_eq!(entries[1].name, "llm.request");
-
-        for (text, line, fragment) in [
-            (
-                "[\"a.b\"]\ndescripton = \"x\"",
-                2,
-                "unknown key `descripton`",
-            ),
-            (
-                "[\"a.b\"]\ndescription = \"x\"\n[\"a.b\"]",
-                3,
-                "declared twice",
-            ),
-            ("[\"A.b\"]", 1, "invalid segment"),
-            ("[\"a.b\"]", 1, "no `description`"),
-            ("description = \"x\"", 1, "before any"),
-            (
-                "[\"a.b\"]\ndescription = \"x\"\nslo_error_ratio = 2",
-                3,
-                "between 0 and 1",
-            ),
-        ] {
-            let (got_line, message) = parse(text).err().unwrap();
-            assert_eq!(got_line, line, "{text}");
-            assert!(message.contains(fragment), "{message}");
-        }
-    }
-
-    #[test]
-    fn suggestions() {
-        let entries = parse(
-            "[\"task.processing\"]\ndescription = \"x\"\n[\"llm.request\"]\ndescription = \"y\"",
-        )
-        .unwrap();
-        assert_eq!(closest("task.procesing", &entries), Some("task.processing"));
-        assert_eq!(closest("llm.requests", &entries), Some("llm.request"));
-        assert_eq!(closest("billing.invoice", &entries), None);
     }
 }

@@ -2,7 +2,8 @@
 //! that only exist when the program runs.
 
 /// Checks an event name against the grammar: two or more `.`-separated segments of
-/// `[a-z][a-z0-9_]*`, at most 128 bytes, not ending in an outcome suffix.
+/// `[a-z][a-z0-9_]*`, at most 128 bytes, not ending in an outcome suffix. The same check
+/// `#[observed]` makes when a crate compiles (`octo_instrument_core::event_name`).
 ///
 /// ```
 /// assert!(octo_instrument::event::validate("task.processing").is_ok());
@@ -10,68 +11,7 @@
 /// assert!(err.contains("`Processing`"));
 /// ```
 pub fn validate(name: &str) -> Result<(), String> {
-    const MAX_LEN: usize = 128;
-    const SUFFIXES: &[&str] = &[
-        "started",
-        "completed",
-        "failed",
-        "panicked",
-        "cancelled",
-        "slow",
-    ];
-    if name.len() > MAX_LEN {
-        return Err(format!(
-            "event name is {} bytes long; the limit is {MAX_LEN}",
-            name.len()
-        ));
-    }
-    let segments: Vec<&str> = name.split('.').collect();
-    if segments.len() < 2 {
-        return Err(format!(
-            "event name {name:?} needs at least two `.`-separated segments"
-        ));
-    }
-    for segment in &segments {
-        if segment.is_empty() {
-            return Err(format!("event name {name:?} has an empty segment"));
-        }
-        let mut bytes = segment.bytes();
-        let valid = matches!(bytes.next(), Some(b'a'..=b'z'))
-            && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_'));
-        if !valid {
-            return Err(format!(
-                "invalid segment `{segment}` in event name {name:?}: segments are `[a-z][a-z0-9_]*`"
-            ));
-        }
-    }
-    let last = segments[segments.len() - 1];
-    if SUFFIXES.contains(&last) {
-        return Err(format!(
-            "event name {name:?} ends in `{last}`, an outcome suffix"
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    const CASES: &[(&str, Option<&str>)] = include!("../../testdata/event_names.rs");
-
-    #[test]
-    fn shared_table() {
-        for (name, expected) in CASES {
-            match (super::validate(name), expected) {
-                (Ok(()), None) => {}
-                (Err(message), Some(fragment)) => {
-                    assert!(
-                        message.contains(fragment),
-                        "{name:?}: {message:?} lacks {fragment:?}"
-                    );
-                }
-                (got, want) => panic!("{name:?}: got {got:?}, want {want:?}"),
-            }
-        }
-    }
+    octo_instrument_core::event_name::check_observed(name).map_err(|err| err.to_string())
 }
 
 /// One event the binary contains (an `#[observed]` call site), with what its crate's catalog says
@@ -107,7 +47,9 @@ pub fn all() -> Vec<EventInfo> {
     let mut events: Vec<EventInfo> = Vec::new();
     for site in crate::observe::site::all_sites() {
         let spec = &site.spec;
-        let extra = [spec.histogram, spec.gauge].into_iter().flatten();
+        let extra = [spec.families.histogram, spec.families.gauge]
+            .into_iter()
+            .flatten();
         if let Some(known) = events.iter_mut().find(|e| e.name == spec.event) {
             for family in extra {
                 if !known.families.contains(&family) {
@@ -118,9 +60,9 @@ pub fn all() -> Vec<EventInfo> {
         }
         events.push(EventInfo {
             name: spec.event,
-            description: spec.description,
-            slo_latency_p95_ms: spec.slo_latency_p95_ms,
-            slo_error_ratio: spec.slo_error_ratio,
+            description: spec.catalog.description,
+            slo_latency_p95_ms: spec.catalog.objectives.latency_p95_ms,
+            slo_error_ratio: spec.catalog.objectives.error_ratio,
             module_path: spec.module_path,
             families: extra.collect(),
         });

@@ -1,7 +1,6 @@
 //! Who is logging: `service`, `environment` and `version`, on every log line and metric series.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// The service's identity, set once by `init()`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,23 +28,20 @@ pub(crate) fn binary_name() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-static CURRENT: AtomicPtr<Identity> = AtomicPtr::new(std::ptr::null_mut());
+/// The identity `init()` set; until then, the fallback.
+static INSTALLED: OnceLock<Identity> = OnceLock::new();
 static FALLBACK: OnceLock<Identity> = OnceLock::new();
 
 /// The identity in force: one atomic load on the logging path.
 #[inline]
 pub(crate) fn current() -> &'static Identity {
-    let ptr = CURRENT.load(Ordering::Acquire);
-    if ptr.is_null() {
-        FALLBACK.get_or_init(Identity::fallback)
-    } else {
-        // SAFETY: only `set` stores here, a pointer from `Box::leak`, never freed.
-        unsafe { &*ptr }
-    }
+    INSTALLED
+        .get()
+        .unwrap_or_else(|| FALLBACK.get_or_init(Identity::fallback))
 }
 
-/// Replaces the identity. The old one is leaked on purpose: log lines being written on other
-/// threads may still hold it, and this happens once per `init()`.
-pub(crate) fn set(identity: Identity) {
-    CURRENT.store(Box::into_raw(Box::new(identity)), Ordering::Release);
+/// Sets the identity, once per process (`init()` itself runs once); a later call keeps the
+/// first one and returns false.
+pub(crate) fn set(identity: Identity) -> bool {
+    INSTALLED.set(identity).is_ok()
 }

@@ -1,24 +1,36 @@
 #![doc = include_str!("../../README.md")]
 #![warn(missing_docs)]
 
-pub mod contract;
-mod error;
+// The modules, top to bottom (ARCHITECTURE.md draws them): each uses only those below it.
+//
+// Set-up: the builder and `init()`, which wire everything below together.
+mod setup;
+// The public faces over the layers: metrics, the exported catalog, the event list.
 pub mod event;
-mod filter;
+pub mod metrics;
+pub mod ops;
+// What observes: HTTP, the observed call, sampling, contracts, traces, logs.
+pub mod contract;
 #[cfg(any(feature = "axum", feature = "reqwest"))]
 pub mod http;
-mod identity;
-pub mod limits;
 pub mod logging;
-pub mod metrics;
 mod observe;
-pub mod ops;
-mod random;
 pub mod sampling;
 #[cfg(feature = "axum")]
 pub mod shutdown;
-mod span_data;
 pub mod trace;
+// The metrics underneath, fed from plain specs.
+mod prom;
+// The ground floor: encoders, limits, environment parsing, identity, span data, errors.
+mod encode;
+mod env;
+mod error;
+mod filter;
+mod identity;
+pub mod limits;
+mod panic;
+mod random;
+mod span_data;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -26,8 +38,8 @@ pub mod __private;
 
 pub use contract::{Observable, Redacted, record};
 pub use error::Error;
-pub use logging::{Config, Guard, flush};
 pub use observe::probe::ObservedError;
+pub use setup::{Config, Guard, flush};
 
 /// Instruments a function: a span named after the event, the duration histogram, the in-progress
 /// gauge, the error counter and the `<event>.started/completed/failed` log lines. The arguments

@@ -101,16 +101,6 @@ pub fn cut(value: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
-/// A span attribute value as the span keeps it: cut at the span value limit, and counted when
-/// it was.
-pub(crate) fn span_value(value: &str) -> Cow<'_, str> {
-    let cut = cut(value, span_value_length());
-    if matches!(cut, Cow::Owned(_)) {
-        crate::metrics::truncated("spans").inc();
-    }
-    cut
-}
-
 /// A `fmt::Write` that lets through at most `remaining` bytes of text and then refuses more
 /// (an error stops `write!` early, so a huge `Debug` value is not formatted in full).
 pub(crate) struct Budget<W> {

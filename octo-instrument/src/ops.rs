@@ -14,10 +14,10 @@
 //! # let _ = work;
 //! ```
 
-use std::fmt::Write as _;
+use octo_instrument_core::catalog::Objectives;
+use octo_instrument_core::export::{EventExport, ServiceCatalog};
 
 use crate::event::EventInfo;
-use crate::logging::json;
 
 /// The exported catalog of this binary, for `service`: every event it contains.
 pub fn catalog_json(service: &str) -> String {
@@ -40,45 +40,27 @@ pub fn catalog_json(service: &str) -> String {
 /// # let _ = kept;
 /// ```
 pub fn catalog_json_where(service: &str, keep: impl Fn(&EventInfo) -> bool) -> String {
-    let mut out = String::from("{\"service\":");
-    json::write_str(&mut out, service);
-    out.push_str(",\"version\":");
-    json::write_str(&mut out, &crate::identity::current().version);
     #[cfg(feature = "axum")]
     let http = crate::http::server_layer_in_use();
     #[cfg(not(feature = "axum"))]
     let http = false;
-    let _ = write!(out, ",\"http\":{http},\"events\":[");
-    for (i, event) in crate::event::all().iter().filter(|e| keep(e)).enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"name\":");
-        json::write_str(&mut out, event.name);
-        out.push_str(",\"description\":");
-        match event.description {
-            Some(description) => json::write_str(&mut out, description),
-            None => out.push_str("null"),
-        }
-        out.push_str(",\"slo_latency_p95_ms\":");
-        match event.slo_latency_p95_ms {
-            Some(ms) => json::write_u64(&mut out, ms),
-            None => out.push_str("null"),
-        }
-        out.push_str(",\"slo_error_ratio\":");
-        match event.slo_error_ratio {
-            Some(ratio) => json::write_f64(&mut out, ratio),
-            None => out.push_str("null"),
-        }
-        out.push_str(",\"families\":[");
-        for (j, family) in event.families.iter().enumerate() {
-            if j > 0 {
-                out.push(',');
-            }
-            json::write_str(&mut out, family);
-        }
-        out.push_str("]}");
+    ServiceCatalog {
+        service: service.to_owned(),
+        version: Some(crate::identity::current().version.clone()),
+        http,
+        events: crate::event::all()
+            .iter()
+            .filter(|event| keep(event))
+            .map(|event| EventExport {
+                name: event.name.to_owned(),
+                description: event.description.map(str::to_owned),
+                objectives: Objectives {
+                    latency_p95_ms: event.slo_latency_p95_ms,
+                    error_ratio: event.slo_error_ratio,
+                },
+                families: event.families.iter().map(|f| (*f).to_owned()).collect(),
+            })
+            .collect(),
     }
-    out.push_str("]}");
-    out
+    .to_json()
 }

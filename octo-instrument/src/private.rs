@@ -19,9 +19,12 @@ pub use crate::contract::value::record_field;
 pub use crate::contract::{FieldValue, Observable, Recorder, record_in as record_contract};
 pub use crate::metrics::buckets;
 pub use crate::observe::call::{ObservedCall, RunAsync};
+pub use crate::observe::emit::LOG_FIELDS;
 pub use crate::observe::probe::{
     DebugProbe, DisplayProbe, ErrProbe, ErrorProbe, NotAResult, ObservedErrorProbe, OpaqueProbe,
     Probe,
 };
-pub use crate::observe::site::{CallSite, LOG_FIELDS, SiteRef, SiteSpec};
+pub use crate::observe::site::{CallSite, CatalogSpec, LineNames, SiteRef, SiteSpec};
+pub use crate::prom::extra::FamiliesSpec;
 pub use core::fmt::Debug;
+pub use octo_instrument_core::catalog::Objectives;

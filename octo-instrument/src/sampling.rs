@@ -48,7 +48,7 @@ pub fn rate(event: &str) -> Option<f64> {
 pub(crate) fn keep(span: &Span, rate: f64) -> bool {
     let draw = span
         .in_scope(|| {
-            crate::trace::with_current_ids(|trace_id, _| {
+            crate::span_data::with_current_ids(|trace_id, _| {
                 let mut low = [0; 8];
                 low.copy_from_slice(&trace_id[8..]);
                 u64::from_be_bytes(low)

@@ -2,6 +2,10 @@
 
 use serde_json::{Value, json};
 
+use octo_instrument_core::families::{
+    BUILD_INFO, ERRORS, EVENT_DURATION, EVENTS_IN_PROGRESS, HTTP_REQUEST_DURATION, HTTP_REQUESTS,
+};
+
 use crate::{ServiceCatalog, events};
 
 const SERVICE: &str = r#"service=~"$service""#;
@@ -22,22 +26,32 @@ fn layout(services: &[ServiceCatalog]) -> Layout {
     if services.iter().any(|s| s.http) {
         standard.push(one(
             "Request Rate",
-            format!("sum by (service, endpoint) (rate(http_requests_total{{{SERVICE}}}[5m]))"),
+            format!(
+                "sum by (service, endpoint) (rate({}{{{SERVICE}}}[5m]))",
+                HTTP_REQUESTS.name
+            ),
         ));
         standard.push(one(
             "Request Duration P95",
             format!(
-                "histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket{{{SERVICE}}}[5m])))"
+                "histogram_quantile(0.95, sum by (service, le) (rate({}_bucket{{{SERVICE}}}[5m])))",
+                HTTP_REQUEST_DURATION.name
             ),
         ));
     }
     standard.push(one(
         "Error Rate",
-        format!("sum by (service, component) (rate(errors_total{{{SERVICE}}}[5m]))"),
+        format!(
+            "sum by (service, component) (rate({}{{{SERVICE}}}[5m]))",
+            ERRORS.name
+        ),
     ));
     standard.push(one(
         "Tasks In Progress",
-        format!("sum by (service, event) (events_in_progress{{{SERVICE}}})"),
+        format!(
+            "sum by (service, event) ({}{{{SERVICE}}})",
+            EVENTS_IN_PROGRESS.name
+        ),
     ));
     let rows = events(services)
         .into_iter()
@@ -52,19 +66,23 @@ fn layout(services: &[ServiceCatalog]) -> Layout {
                 .iter()
                 .map(|q| {
                     format!(
-                        "histogram_quantile({q}, sum by (le) (rate(event_duration_seconds_bucket{{{selector}}}[5m])))"
+                        "histogram_quantile({q}, sum by (le) (rate({}_bucket{{{selector}}}[5m])))",
+                        EVENT_DURATION.name
                     )
                 })
                 .collect();
             let panels = vec![
                 one(
                     &format!("{e}: calls by outcome"),
-                    format!("sum by (outcome) (rate(event_duration_seconds_count{{{selector}}}[5m]))"),
+                    format!(
+                        "sum by (outcome) (rate({}_count{{{selector}}}[5m]))",
+                        EVENT_DURATION.name
+                    ),
                 ),
                 (format!("{e}: P50 / P95 / P99"), quantiles),
                 one(
                     &format!("{e}: in progress"),
-                    format!("sum(events_in_progress{{{selector}}})"),
+                    format!("sum({}{{{selector}}})", EVENTS_IN_PROGRESS.name),
                 ),
             ];
             (title, panels)
@@ -114,6 +132,7 @@ fn panel(id: usize, title: &str, exprs: &[String], x: u64, y: u64, w: u64) -> Va
 
 pub(crate) fn dashboard(services: &[ServiceCatalog]) -> String {
     let layout = layout(services);
+    let service_values = format!("label_values({}, service)", BUILD_INFO.name);
     let mut panels = Vec::new();
     // The standard panels two to a line, then each event's row of three.
     for (i, (title, exprs)) in layout.standard.iter().enumerate() {
@@ -156,8 +175,8 @@ pub(crate) fn dashboard(services: &[ServiceCatalog]) -> String {
                 "type": "query",
                 "label": "Service",
                 "datasource": {"type": "prometheus", "uid": "${datasource}"},
-                "query": {"query": "label_values(octo_build_info, service)", "refId": "service"},
-                "definition": "label_values(octo_build_info, service)",
+                "query": {"query": service_values, "refId": "service"},
+                "definition": service_values,
                 "includeAll": true,
                 "multi": true,
                 "allValue": ".*",

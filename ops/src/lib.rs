@@ -29,41 +29,12 @@ pub mod rules;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
-
-/// One service's exported catalog.
-#[derive(Clone, Debug, Deserialize)]
-pub struct ServiceCatalog {
-    /// The `service` label of its series and the scrape job's name.
-    pub service: String,
-    /// Its version, when it was known at export.
-    #[serde(default)]
-    pub version: Option<String>,
-    /// Whether it serves HTTP through `ServerLayer` (the `http_*` families).
-    #[serde(default)]
-    pub http: bool,
-    /// Every `#[observed]` event in the binary.
-    pub events: Vec<Event>,
-}
+/// One service's exported catalog, in the schema the runtime writes (one definition, in the
+/// vocabulary crate).
+pub use octo_instrument_core::export::ServiceCatalog;
 
 /// One event of a catalog.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Event {
-    /// The event name (`event` label).
-    pub name: String,
-    /// The catalog's description: dashboard titles and alert text.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// The P95 latency objective; [`Options::default_p95_seconds`] without one.
-    #[serde(default)]
-    pub slo_latency_p95_ms: Option<u64>,
-    /// The error-ratio objective; [`Options::default_error_ratio`] without one.
-    #[serde(default)]
-    pub slo_error_ratio: Option<f64>,
-    /// Extra families the event feeds.
-    #[serde(default)]
-    pub families: Vec<String>,
-}
+pub use octo_instrument_core::export::EventExport as Event;
 
 /// Where the services run and the thresholds used where a catalog has none.
 #[derive(Clone, Debug)]

@@ -2,6 +2,10 @@
 
 use std::fmt::Write as _;
 
+use octo_instrument_core::families::{
+    self, ERRORS, EVENT_DURATION, HTTP_REQUEST_DURATION, OUTCOMES, labels,
+};
+
 use crate::{Options, ServiceCatalog, camel, quoted};
 
 /// One generated alerting rule.
@@ -21,54 +25,55 @@ pub struct Rule {
     pub description: String,
 }
 
-/// The rules of one service.
 /// `TelemetryDropped`'s expression: every counter of incomplete telemetry, one `cause` each.
 /// Lines and spans dropped, values cut at their limit, label sets sent to the overflow series:
 /// each means the telemetry is incomplete. A family that could not be registered is never
 /// exported, so one failure is enough.
 fn telemetry_dropped(service: &str) -> String {
-    let terms: Vec<String> = [
-        ("dropped", "rate(octo_telemetry_dropped_total{S}[5m])"),
-        ("truncated", "rate(octo_telemetry_truncated_total{S}[5m])"),
-        (
-            "label_overflow",
-            "rate(octo_telemetry_label_overflow_total{S}[5m])",
-        ),
-        (
-            "registration_failed",
-            "octo_telemetry_registration_failures_total{S}",
-        ),
-    ]
-    .iter()
-    .map(|(cause, series)| {
-        let series = series.replace("{S}", &format!(r#"{{service="{service}"}}"#));
-        format!(r#"label_replace({series}, "cause", "{cause}", "", "")"#)
-    })
-    .collect();
+    let terms: Vec<String> = families::INCOMPLETE_TELEMETRY
+        .iter()
+        .map(|(cause, family)| {
+            let name = family.name;
+            let selector = format!(r#"{{service="{service}"}}"#);
+            let series = if family == &families::TELEMETRY_REGISTRATION_FAILURES {
+                format!("{name}{selector}")
+            } else {
+                format!("rate({name}{selector}[5m])")
+            };
+            format!(r#"label_replace({series}, "cause", "{cause}", "", "")"#)
+        })
+        .collect();
     format!(
-        "sum by (cause, signal, family) ({}) > 0",
+        "sum by (cause, {}, {}) ({}) > 0",
+        labels::SIGNAL,
+        labels::FAMILY,
         terms.join(" or ")
     )
 }
 
+/// The rules of one service.
 fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
     let s = &service.service;
+    // The outcomes an error ratio counts: `error` and `panic`.
+    let failed = format!("{}|{}", OUTCOMES[1], OUTCOMES[2]);
     let mut rules = vec![Rule {
         alert: "HighErrorRate".into(),
-        expr: format!(r#"sum(rate(errors_total{{service="{s}"}}[5m])) > 0.05"#),
+        expr: format!(r#"sum(rate({}{{service="{s}"}}[5m])) > 0.05"#, ERRORS.name),
         for_: "5m",
         severity: "warning",
         summary: format!("{s}: more than 0.05 errors per second"),
         description: format!(
-            "{s} has counted more than 0.05 errors per second (errors_total, every component) \
-             for 5 minutes."
+            "{s} has counted more than 0.05 errors per second ({}, every component) for 5 \
+             minutes.",
+            ERRORS.name
         ),
     }];
     if service.http {
         rules.push(Rule {
             alert: "SlowRequests".into(),
             expr: format!(
-                r#"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{{service="{s}"}}[5m]))) > 5"#
+                r#"histogram_quantile(0.95, sum by (le) (rate({}_bucket{{service="{s}"}}[5m]))) > 5"#,
+                HTTP_REQUEST_DURATION.name
             ),
             for_: "10m",
             severity: "warning",
@@ -103,15 +108,20 @@ fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
     for event in &service.events {
         let e = &event.name;
         let what = event.description.as_deref().unwrap_or(e);
-        let ratio = event.slo_error_ratio.unwrap_or(options.default_error_ratio);
+        let ratio = event
+            .objectives
+            .error_ratio
+            .unwrap_or(options.default_error_ratio);
         let p95 = event
-            .slo_latency_p95_ms
+            .objectives
+            .latency_p95_ms
             .map_or(options.default_p95_seconds, |ms| ms as f64 / 1000.0);
         let selector = format!(r#"service="{s}",event="{e}""#);
+        let duration = EVENT_DURATION.name;
         rules.push(Rule {
             alert: format!("{}HighErrorRatio", camel(e)),
             expr: format!(
-                r#"sum(rate(event_duration_seconds_count{{{selector},outcome=~"error|panic"}}[5m])) / sum(rate(event_duration_seconds_count{{{selector}}}[5m])) > {ratio}"#
+                r#"sum(rate({duration}_count{{{selector},outcome=~"{failed}"}}[5m])) / sum(rate({duration}_count{{{selector}}}[5m])) > {ratio}"#
             ),
             for_: "5m",
             severity: "warning",
@@ -124,7 +134,7 @@ fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
         rules.push(Rule {
             alert: format!("{}SlowP95", camel(e)),
             expr: format!(
-                "histogram_quantile(0.95, sum by (le) (rate(event_duration_seconds_bucket{{{selector}}}[5m]))) > {p95}"
+                "histogram_quantile(0.95, sum by (le) (rate({duration}_bucket{{{selector}}}[5m]))) > {p95}"
             ),
             for_: "10m",
             severity: "warning",

@@ -244,3 +244,36 @@ fn recorded_fields_are_span_attributes() {
         );
     }
 }
+
+#[derive(Observable)]
+struct Quality {
+    availability: f64,
+    error_budget: f32,
+}
+
+/// Regression test for issue 10: the duration writer's three decimals were used for every
+/// float, so `0.9995` was logged as `1` and `0.0015` as `0.002`.
+#[test]
+fn float_fields_keep_their_precision() {
+    let quality = Quality {
+        availability: 0.9995,
+        error_budget: 0.0015,
+    };
+    let fields = fields_of(&quality);
+    assert_eq!(
+        fields,
+        [
+            ("availability", "0.9995".to_owned()),
+            ("error_budget", f64::from(0.0015f32).to_string())
+        ]
+    );
+    let (lines, ()) = capture(|| {
+        let span = tracing::info_span!("request");
+        let _entered = span.enter();
+        octo_instrument::record(&quality);
+        tracing::info!(event = "test.quality", ratio = 0.0015, "ok");
+    });
+    let line = one(&lines, "test.quality");
+    assert_eq!(line["availability"], json!(0.9995));
+    assert_eq!(line["ratio"], json!(0.0015));
+}

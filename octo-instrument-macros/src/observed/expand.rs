@@ -97,8 +97,8 @@ fn call_site(plan: &Plan) -> TokenStream {
     let max_series = optional(p, plan.max_series);
     let sample = optional(p, plan.sample);
     let description = optional(p, plan.catalog.description.as_deref());
-    let slo_latency = optional(p, plan.catalog.slo_latency_p95_ms);
-    let slo_errors = optional(p, plan.catalog.slo_error_ratio);
+    let slo_latency = optional(p, plan.catalog.objectives.latency_p95_ms);
+    let slo_errors = optional(p, plan.catalog.objectives.error_ratio);
     let track = &plan.catalog.track;
     quote! {
         #track

@@ -6,26 +6,11 @@ use syn::{LitStr, ReturnType, Type};
 
 use super::args::{Buckets, Label, Level, ObservedArgs};
 use super::item::ObservedFn;
+use octo_instrument_core::catalog::Objectives;
+use octo_instrument_core::{buckets, families, prometheus};
+
 use crate::diag::Diagnostics;
 use crate::{catalog, event_name, secret};
-
-/// Metric families the runtime owns; an extra family may not take one of their names.
-const RESERVED_FAMILIES: &[&str] = &[
-    "event_duration_seconds",
-    "events_in_progress",
-    "errors_total",
-    "http_requests_total",
-    "http_request_duration_seconds",
-    "http_requests_in_flight",
-    "octo_build_info",
-    "octo_telemetry_dropped_total",
-];
-
-/// Label names the runtime sets itself (or Prometheus reserves).
-const RESERVED_LABELS: &[&str] = &["service", "le", "quantile", "event", "outcome"];
-
-/// Bucket presets, by the name users write; the runtime holds the numbers.
-pub(crate) const PRESETS: &[&str] = &["http", "task", "llm"];
 
 /// How the body is run, decided from the signature alone.
 pub(crate) enum Shape {
@@ -48,8 +33,7 @@ pub(crate) enum BucketPlan {
 #[derive(Default)]
 pub(crate) struct CatalogPlan {
     pub(crate) description: Option<String>,
-    pub(crate) slo_latency_p95_ms: Option<u64>,
-    pub(crate) slo_error_ratio: Option<f64>,
+    pub(crate) objectives: Objectives,
     pub(crate) track: TokenStream,
 }
 
@@ -189,12 +173,13 @@ fn plan_buckets(buckets: Option<&Buckets>, diag: &mut Diagnostics) -> BucketPlan
     match buckets {
         None => BucketPlan::Default,
         Some(Buckets::Preset(ident)) => {
-            if !PRESETS.contains(&ident.to_string().as_str()) {
+            if buckets::preset(&ident.to_string()).is_none() {
                 diag.spanned(
                     ident,
                     format!(
-                        "unknown bucket preset `{ident}`; expected one of `http`, `task`, `llm`, \
-                         or a list such as `[0.1, 0.5, 1.0]`"
+                        "unknown bucket preset `{ident}`; expected one of {}, or a list such as \
+                         `[0.1, 0.5, 1.0]`",
+                        buckets::preset_names()
                     ),
                 );
             }
@@ -213,8 +198,7 @@ fn check_catalog(lit: &LitStr, diag: &mut Diagnostics) -> CatalogPlan {
     match catalog::check(&catalog, lit) {
         Ok(checked) => CatalogPlan {
             description: checked.entry.map(|e| e.description.clone()),
-            slo_latency_p95_ms: checked.entry.and_then(|e| e.slo_latency_p95_ms),
-            slo_error_ratio: checked.entry.and_then(|e| e.slo_error_ratio),
+            objectives: checked.entry.map(|e| e.objectives).unwrap_or_default(),
             track: checked.track,
         },
         Err(err) => {
@@ -298,20 +282,16 @@ fn check_bounds(bounds: &[(f64, Span)], list: Span, diag: &mut Diagnostics) {
 
 fn check_family_name(lit: &LitStr, diag: &mut Diagnostics) {
     let name = lit.value();
-    let mut chars = name.chars();
-    let valid = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
-    if !valid {
+    if !prometheus::is_metric_name(&name) {
         diag.spanned(
             lit,
             format!(
-                "invalid metric family name {name:?}: Prometheus names match \
-                 `[a-zA-Z_:][a-zA-Z0-9_:]*`, as in \"task_duration_seconds\""
+                "invalid metric family name {name:?}: Prometheus names match `{}`, as in \
+                 \"task_duration_seconds\"",
+                prometheus::METRIC_NAME_GRAMMAR
             ),
         );
-    } else if RESERVED_FAMILIES.contains(&name.as_str()) {
+    } else if families::is_reserved(&name) {
         diag.spanned(
             lit,
             format!("`{name}` is a family octo-instrument exports itself; choose another name"),
@@ -324,20 +304,21 @@ fn check_labels(labels: &[Label], diag: &mut Diagnostics) {
     for label in labels {
         // `r#type = ..` names the label `type`.
         let name = label.name();
-        if !is_label_name(&name) {
+        if !prometheus::is_label_name(&name) {
             diag.spanned(
                 &label.key,
                 format!(
-                    "invalid label name `{name}`: Prometheus label names match \
-                     `[a-zA-Z_][a-zA-Z0-9_]*`, as in `priority`"
+                    "invalid label name `{name}`: Prometheus label names match `{}`, as in \
+                     `priority`",
+                    prometheus::LABEL_NAME_GRAMMAR
                 ),
             );
-        } else if name.starts_with("__") {
+        } else if prometheus::is_internal_label(&name) {
             diag.spanned(
                 &label.key,
                 "label names starting with `__` are reserved by Prometheus",
             );
-        } else if RESERVED_LABELS.contains(&name.as_str()) {
+        } else if families::RESERVED_LABELS.contains(&name.as_str()) {
             diag.spanned(
                 &label.key,
                 format!("`{name}` is a label octo-instrument sets itself; choose another name"),
@@ -348,15 +329,6 @@ fn check_labels(labels: &[Label], diag: &mut Diagnostics) {
         }
         seen.push(name);
     }
-}
-
-/// The Prometheus label-name grammar, `[a-zA-Z_][a-zA-Z0-9_]*`.
-fn is_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn shape(func: &ObservedFn) -> Shape {

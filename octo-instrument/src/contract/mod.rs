@@ -37,7 +37,6 @@ mod record;
 mod redacted;
 pub(crate) mod value;
 
-pub(crate) use record::ContractFields;
 #[doc(hidden)]
 pub use record::record_in;
 pub use record::{fields_of, record};

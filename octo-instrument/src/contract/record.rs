@@ -10,11 +10,9 @@ use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::{Observable, REDACTED, Recorder};
-use crate::logging::fields::{Fields, counted};
-use crate::logging::json;
-
-/// The contract fields recorded on one span.
-pub(crate) struct ContractFields(pub(crate) Fields);
+use crate::encode::fields::Fields;
+use crate::encode::json;
+use crate::span_data::ContractFields;
 
 /// Records `value`'s contract fields on the current span: every log line inside it carries them
 /// from here on, and the span has them as attributes.
@@ -41,6 +39,10 @@ pub fn record_in<T: Observable + ?Sized>(span: &Span, value: &T) {
     }
     let mut collected = Collected::default();
     value.observe(&mut collected);
+    let cut = collected.fields.take_cut();
+    if cut > 0 {
+        crate::prom::truncated("logs").inc_by(cut);
+    }
     crate::span_data::with_span_ref(span, |span| {
         let mut extensions = span.extensions_mut();
         if let Some(ContractFields(fields)) = extensions.get_mut::<ContractFields>() {
@@ -83,14 +85,8 @@ impl Collected {
 
 impl Recorder for Collected {
     fn record_str(&mut self, name: &'static str, value: &str) {
-        self.fields.push_key(name, |out| {
-            counted(json::write_str_within(
-                out,
-                value,
-                crate::limits::log_value_length(),
-            ));
-        });
-        self.attribute(name, crate::limits::span_value(value).into_owned());
+        self.fields.push_str(name, value);
+        self.attribute(name, crate::trace::span_value(value).into_owned());
     }
 
     fn record_i64(&mut self, name: &'static str, value: i64) {

@@ -87,7 +87,7 @@ fn client_span(request: &reqwest::Request) -> tracing::Span {
     // Without credentials or query: those can hold secrets.
     span.set_attribute(
         "url.full",
-        crate::limits::span_value(&format!(
+        crate::trace::span_value(&format!(
             "{}://{}{}{}",
             url.scheme(),
             url.host_str().unwrap_or_default(),

@@ -32,7 +32,7 @@ impl RequestId {
     pub fn new() -> Self {
         let mut id = String::with_capacity(20);
         id.push_str("req_");
-        crate::trace::push_hex(&mut id, &crate::random::u64().to_be_bytes());
+        crate::encode::hex::push_hex(&mut id, &crate::random::u64().to_be_bytes());
         Self(id.into())
     }
 

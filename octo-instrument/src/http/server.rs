@@ -18,9 +18,9 @@ use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::request_id::{HEADER, RequestId};
-use crate::limits::span_value;
-use crate::metrics::http::HTTP;
+use crate::prom::http::HTTP;
 use crate::trace::propagation;
+use crate::trace::span_value;
 
 /// Set once a router has the layer: the exported catalog then says the service serves HTTP, so
 /// generated dashboards and alerts include the HTTP families.
@@ -290,7 +290,7 @@ impl RequestState {
         }
         if status.is_server_error() {
             if self.panic.is_none() {
-                crate::metrics::count_error("http", "server_error");
+                crate::prom::count_error("http", "server_error");
             }
             self.span
                 .set_status(Status::error(self.panic.clone().unwrap_or_else(|| {
@@ -303,8 +303,8 @@ impl RequestState {
     }
 
     fn panicked(&mut self, payload: &(dyn std::any::Any + Send)) {
-        let message = crate::observe::call::panic_message(payload).to_owned();
-        crate::metrics::count_error("http", "panic");
+        let message = crate::panic::message(payload).to_owned();
+        crate::prom::count_error("http", "panic");
         self.span.in_scope(|| {
             tracing::error!(
                 target: "octo_instrument::http",

@@ -10,12 +10,13 @@ use tracing_core::{Event, Level, Subscriber, span};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use super::fields::{Fields, SpanFields};
-use super::json;
 use super::sink::Sink;
-use super::timestamp::write_rfc3339;
-use crate::contract::ContractFields;
-use crate::{identity, trace};
+use crate::encode::fields::{Fields, SpanFields};
+use crate::encode::hex::push_hex;
+use crate::encode::json;
+use crate::encode::timestamp::write_rfc3339;
+use crate::identity;
+use crate::span_data::{self, ContractFields};
 
 /// Keys the schema sets itself; a user field of the same name is written as `fields.<key>`.
 const RESERVED: &[&str] = &[
@@ -132,6 +133,7 @@ where
         }
         let mut fields = Fields::default();
         attrs.record(&mut fields);
+        count_cut(&mut fields);
         if let (false, Some(span)) = (fields.entries.is_empty(), ctx.span(id)) {
             span.extensions_mut().insert(SpanFields(fields));
         }
@@ -142,9 +144,11 @@ where
         let mut extensions = span.extensions_mut();
         if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
             values.record(fields);
+            count_cut(fields);
         } else {
             let mut fields = Fields::default();
             values.record(&mut fields);
+            count_cut(&mut fields);
             extensions.insert(SpanFields(fields));
         }
     }
@@ -155,6 +159,7 @@ where
             let Scratch { line, fields, seen } = scratch;
             fields.clear();
             event.record(fields);
+            count_cut(fields);
             let mut last_format = None;
             for output in &self.outputs {
                 if last_format != Some(output.format) {
@@ -183,6 +188,14 @@ where
         if reused != Ok(true) {
             write(&mut Scratch::default());
         }
+    }
+}
+
+/// Counts the values `fields` cut at the length limit.
+fn count_cut(fields: &mut Fields) {
+    let cut = fields.take_cut();
+    if cut > 0 {
+        crate::prom::truncated("logs").inc_by(cut);
     }
 }
 
@@ -307,11 +320,11 @@ fn format_json<S>(
     json::write_str(out, &identity.environment);
     out.push_str(",\"version\":");
     json::write_str(out, &identity.version);
-    trace::with_current_ids(|trace_id, span_id| {
+    span_data::with_current_ids(|trace_id, span_id| {
         out.push_str(",\"trace_id\":\"");
-        trace::push_hex(out, &trace_id);
+        push_hex(out, &trace_id);
         out.push_str("\",\"span_id\":\"");
-        trace::push_hex(out, &span_id);
+        push_hex(out, &span_id);
         out.push('"');
     });
     for_each_field(seen, event, fields, name_key, ctx, |key, value| {
@@ -387,11 +400,11 @@ fn format_console<S>(
         paint(out, RESET);
         out.push_str(value);
     });
-    trace::with_current_ids(|trace_id, _| {
+    span_data::with_current_ids(|trace_id, _| {
         out.push(' ');
         paint(out, DIM);
         out.push_str("trace_id=");
-        trace::push_hex(out, &trace_id);
+        push_hex(out, &trace_id);
         paint(out, RESET);
     });
     out.push(' ');

@@ -1,13 +1,10 @@
-//! Logging in the OctoLLM schema: [`Config`] / [`init`](crate::init) for a
-//! service, [`LogLayer`] to add the format to a subscriber of your own.
+//! Logging in the OctoLLM schema: [`LogLayer`] writes flat JSON (or console) lines, with the
+//! fields of every enclosing span flattened in, to sinks that never block the caller.
+//! [`init`](crate::init) installs one; add your own to a subscriber you assemble yourself.
 
-mod config;
-pub(crate) mod env;
-pub(crate) mod fields;
-pub(crate) mod json;
 mod layer;
 mod sink;
-mod timestamp;
 
-pub use config::{Config, Guard, flush};
+pub(crate) use layer::Format;
 pub use layer::LogLayer;
+pub(crate) use sink::{Background, Sink};

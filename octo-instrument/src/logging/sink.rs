@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
 use crossbeam_queue::ArrayQueue;
 
-use super::json;
-use super::timestamp::write_rfc3339;
+use crate::encode::json;
+use crate::encode::timestamp::write_rfc3339;
 
 /// Lines queued before new ones are dropped (the byte bound usually comes first).
 const QUEUE_LINES: usize = 16_384;
@@ -49,7 +49,7 @@ impl Sink {
                     .and_then(|()| writer.flush())
                     .is_err()
                 {
-                    crate::metrics::dropped("logs").inc();
+                    crate::prom::dropped("logs").inc();
                 }
             }
             Self::Background(background) => background.send(line),
@@ -84,7 +84,7 @@ impl Background {
         let (sender, receiver) = bounded(QUEUE_LINES);
         let pool = Arc::new(ArrayQueue::new(POOL_BUFFERS));
         let queued = Arc::new(AtomicUsize::new(0));
-        let dropped = crate::metrics::dropped("logs");
+        let dropped = crate::prom::dropped("logs");
         let mut worker = Worker {
             name,
             writer,

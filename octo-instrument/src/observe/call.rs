@@ -15,8 +15,10 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use super::emit::{Line, emit};
 use super::probe::ErrorReport;
 use super::site::CallSite;
-use crate::metrics::events::Outcome;
-use crate::metrics::extra::ExtraCall;
+use octo_instrument_core::json::millis;
+
+use crate::prom::events::Outcome;
+use crate::prom::extra::ExtraCall;
 
 /// A call in progress. Records exactly one outcome: `finish` (ok / error), a panic caught while
 /// running the body, or, when dropped unfinished, `cancelled`.
@@ -82,7 +84,7 @@ impl ObservedCall {
             spec.log,
             &self.span,
             &Line {
-                event: spec.started,
+                event: spec.lines.started,
                 ..Line::default()
             },
         );
@@ -125,7 +127,7 @@ impl ObservedCall {
                     spec.log,
                     &self.span,
                     &Line {
-                        event: spec.completed,
+                        event: spec.lines.completed,
                         duration_ms: Some(duration_ms),
                         ret,
                         ..Line::default()
@@ -134,14 +136,14 @@ impl ObservedCall {
             }
             Some(report) => {
                 self.record(Outcome::Error, elapsed);
-                crate::metrics::count_error(spec.event, report.error_type);
+                crate::prom::count_error(spec.event, report.error_type);
                 mark_failed(&self.span, &report.message);
                 let message = tracing::field::display(&report.message);
                 emit(
                     spec.error_log,
                     &self.span,
                     &Line {
-                        event: spec.failed,
+                        event: spec.lines.failed,
                         duration_ms: Some(duration_ms),
                         error: Some(&message),
                         error_type: Some(report.error_type),
@@ -159,14 +161,14 @@ impl ObservedCall {
         self.done = true;
         self.record(Outcome::Panic, elapsed);
         let spec = &self.site.spec;
-        crate::metrics::count_error(spec.event, "panic");
-        let message = panic_message(payload);
+        crate::prom::count_error(spec.event, "panic");
+        let message = crate::panic::message(payload);
         mark_failed(&self.span, &message);
         emit(
             spec.error_log,
             &self.span,
             &Line {
-                event: spec.panicked,
+                event: spec.lines.panicked,
                 duration_ms: Some(millis(elapsed)),
                 panic: Some(message),
                 ..Line::default()
@@ -191,7 +193,7 @@ impl ObservedCall {
                     spec.warn_log,
                     &self.span,
                     &Line {
-                        event: spec.slow,
+                        event: spec.lines.slow,
                         duration_ms: Some(millis(elapsed)),
                         threshold_ms: Some(threshold_ms),
                         ..Line::default()
@@ -217,7 +219,7 @@ impl Drop for ObservedCall {
             spec.warn_log,
             &self.span,
             &Line {
-                event: spec.cancelled,
+                event: spec.lines.cancelled,
                 duration_ms: Some(millis(elapsed)),
                 ..Line::default()
             },
@@ -229,20 +231,6 @@ impl Drop for ObservedCall {
 fn mark_failed(span: &Span, message: &dyn Display) {
     if !span.is_disabled() {
         span.set_status(opentelemetry::trace::Status::error(message.to_string()));
-    }
-}
-
-fn millis(elapsed: Duration) -> f64 {
-    elapsed.as_secs_f64() * 1000.0
-}
-
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(message) = payload.downcast_ref::<&'static str>() {
-        message
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message
-    } else {
-        "Box<dyn Any>"
     }
 }
 

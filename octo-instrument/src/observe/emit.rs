@@ -6,19 +6,49 @@ use tracing_core::callsite::{Callsite, DefaultCallsite};
 use tracing_core::field::{Field, Value};
 use tracing_core::{Event, LevelFilter, dispatcher};
 
-use super::site::LOG_FIELDS;
+/// Declares the fields of an observed log line once: their names, in the order of the tracing
+/// field set `call_site!` builds ([`LOG_FIELDS`]), and the [`Line`] that holds one line's values.
+macro_rules! log_fields {
+    (
+        $(#[$first_doc:meta])* $first:ident: $first_ty:ty => $first_name:literal;
+        $($(#[$doc:meta])* $field:ident: $ty:ty => $name:literal,)*
+    ) => {
+        /// The names of the fields every observed log line may carry, in the order of the
+        /// tracing field set built by `call_site!`.
+        #[doc(hidden)]
+        pub const LOG_FIELDS: &[&str] = &[$first_name, $($name),*];
 
-/// Values of one log line, by position in [`LOG_FIELDS`].
-#[derive(Default)]
-pub(crate) struct Line<'a> {
-    pub(crate) event: &'a str,
-    pub(crate) duration_ms: Option<f64>,
-    pub(crate) error: Option<&'a dyn Value>,
-    pub(crate) error_type: Option<&'a str>,
-    pub(crate) error_code: Option<&'a str>,
-    pub(crate) panic: Option<&'a str>,
-    pub(crate) threshold_ms: Option<u64>,
-    pub(crate) ret: Option<&'a dyn Value>,
+        /// The values of one log line; `None` leaves a field out.
+        #[derive(Default)]
+        pub(crate) struct Line<'a> {
+            $(#[$first_doc])*
+            pub(crate) $first: $first_ty,
+            $($(#[$doc])* pub(crate) $field: Option<$ty>,)*
+        }
+
+        impl Line<'_> {
+            /// The values in [`LOG_FIELDS`] order.
+            fn values(&self) -> [Option<&dyn Value>; LOG_FIELDS.len()] {
+                [
+                    Some(&self.$first as &dyn Value),
+                    $(self.$field.as_ref().map(|value| value as &dyn Value),)*
+                ]
+            }
+        }
+    };
+}
+
+log_fields! {
+    /// `<event>.started`, `.completed`, ...: always there.
+    event: &'a str => "event";
+    duration_ms: f64 => "duration_ms",
+    error: &'a dyn Value => "error",
+    error_type: &'a str => "error_type",
+    error_code: &'a str => "error_code",
+    panic: &'a str => "panic",
+    threshold_ms: u64 => "threshold_ms",
+    /// The return value, with `ret`.
+    ret: &'a dyn Value => "return",
 }
 
 /// Whether a line at this callsite would be recorded by anyone.
@@ -58,24 +88,10 @@ pub(crate) fn emit(callsite: &'static DefaultCallsite, span: &Span, line: &Line<
     let mut names = fields.iter();
     let field: [Field; LOG_FIELDS.len()] =
         std::array::from_fn(|_| names.next().expect("call_site! builds all LOG_FIELDS"));
-    let event: &dyn Value = &line.event;
-    let values: [(&Field, Option<&dyn Value>); LOG_FIELDS.len()] = [
-        (&field[0], Some(event)),
-        (
-            &field[1],
-            line.duration_ms.as_ref().map(|v| v as &dyn Value),
-        ),
-        (&field[2], line.error),
-        (&field[3], line.error_type.as_ref().map(|v| v as &dyn Value)),
-        (&field[4], line.error_code.as_ref().map(|v| v as &dyn Value)),
-        (&field[5], line.panic.as_ref().map(|v| v as &dyn Value)),
-        (
-            &field[6],
-            line.threshold_ms.as_ref().map(|v| v as &dyn Value),
-        ),
-        (&field[7], line.ret),
-    ];
-    let value_set = fields.value_set(&values);
+    let values = line.values();
+    let pairs: [(&Field, Option<&dyn Value>); LOG_FIELDS.len()] =
+        std::array::from_fn(|i| (&field[i], values[i]));
+    let value_set = fields.value_set(&pairs);
     // Inside the span rather than `Event::child_of` it: entering makes the span's trace
     // context current, which is where the log line's `trace_id` and `span_id` come from.
     span.in_scope(|| Event::dispatch(metadata, &value_set));

@@ -4,56 +4,65 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use octo_instrument_core::buckets;
+use octo_instrument_core::catalog::Objectives;
 use tracing_core::callsite::DefaultCallsite;
 
-use crate::metrics::events::{self, EventMetrics};
-use crate::metrics::extra::{self, ExtraFamilies};
+use crate::prom::events::{self, EventMetrics, EventSpec};
+use crate::prom::extra::{self, ExtraFamilies, FamiliesSpec};
 
-/// The names of the fields every observed log line may carry, in the order of the tracing field
-/// set built by `call_site!`. `emit.rs` indexes into it.
+/// The names of an event's log lines.
 #[doc(hidden)]
-pub const LOG_FIELDS: &[&str] = &[
-    "event",
-    "duration_ms",
-    "error",
-    "error_type",
-    "error_code",
-    "panic",
-    "threshold_ms",
-    "return",
-];
-
-/// What the macro knows about one annotated function, all `'static`.
-#[doc(hidden)]
-pub struct SiteSpec {
-    pub event: &'static str,
+#[derive(Debug)]
+pub struct LineNames {
     pub started: &'static str,
     pub completed: &'static str,
     pub failed: &'static str,
     pub panicked: &'static str,
     pub cancelled: &'static str,
     pub slow: &'static str,
+}
+
+/// What the crate's event catalog says about the event: read when its families are created and
+/// when the catalog is exported, never per call.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct CatalogSpec {
+    pub description: Option<&'static str>,
+    pub objectives: Objectives,
+}
+
+/// What the macro knows about one annotated function, all `'static`. The fields up to
+/// `families` are what the per-call path reads; `catalog` is read once.
+#[doc(hidden)]
+pub struct SiteSpec {
+    pub event: &'static str,
+    pub lines: LineNames,
     pub function: &'static str,
     pub module_path: &'static str,
     pub slow_ms: Option<u64>,
-    pub buckets: Option<&'static [f64]>,
-    pub histogram: Option<&'static str>,
-    pub gauge: Option<&'static str>,
-    pub labels: &'static [&'static str],
-    /// Distinct label sets the extra families keep (`max_series = ..`); `None`: the default.
-    pub max_series: Option<usize>,
     /// The fraction of `started`/`completed` lines kept (`sample = ..`); `None` keeps all.
     pub sample: Option<f64>,
-    /// The catalog's description and objectives of the event, where the crate has a catalog.
-    pub description: Option<&'static str>,
-    pub slo_latency_p95_ms: Option<u64>,
-    pub slo_error_ratio: Option<f64>,
+    pub buckets: Option<&'static [f64]>,
+    pub families: FamiliesSpec,
+    pub catalog: CatalogSpec,
     /// Log lines at the attribute's `level` (`started`, `completed`).
     pub log: &'static DefaultCallsite,
     /// Error-level lines (`failed`, `panicked`).
     pub error_log: &'static DefaultCallsite,
     /// Warning-level lines (`cancelled`, `slow`).
     pub warn_log: &'static DefaultCallsite,
+}
+
+impl SiteSpec {
+    /// The event's series as the metrics see them.
+    fn event_spec(&self) -> EventSpec {
+        EventSpec {
+            event: self.event,
+            buckets: self.buckets.unwrap_or(buckets::DEFAULT),
+            function: self.function,
+        }
+    }
 }
 
 /// One `#[observed]` function: its spec plus the handles resolved on first use.
@@ -95,18 +104,25 @@ impl CallSite {
     /// `octo_telemetry_sampled_out_total{event}` of this site's event.
     pub(crate) fn sampled_out(&self) -> &prometheus::IntCounter {
         self.sampled_out
-            .get_or_init(|| crate::metrics::sampled_out(self.spec.event))
+            .get_or_init(|| crate::prom::sampled_out(self.spec.event))
     }
 
     /// The event's metric handles, shared by every call site of the same event.
     #[inline]
     pub(crate) fn metrics(&'static self) -> &'static EventMetrics {
-        self.metrics.get_or_init(|| events::resolve(&self.spec))
+        self.metrics
+            .get_or_init(|| events::resolve(&self.spec.event_spec()))
     }
 
     /// The extra `histogram`/`gauge` families, if the attribute named any.
     pub(crate) fn extra(&'static self) -> Option<&'static ExtraFamilies> {
-        *self.extra.get_or_init(|| extra::resolve(&self.spec))
+        *self.extra.get_or_init(|| {
+            extra::resolve(
+                &self.spec.families,
+                &self.spec.event_spec(),
+                self.spec.catalog.description,
+            )
+        })
     }
 
     /// The event name this site observes.
@@ -171,24 +187,32 @@ macro_rules! __call_site {
             $crate::__call_site!(@meta $event, WARN, __WARN_LOG);
         $crate::__private::CallSite::new($crate::__private::SiteSpec {
             event: $event,
-            started: $crate::__private::concat!($event, ".started"),
-            completed: $crate::__private::concat!($event, ".completed"),
-            failed: $crate::__private::concat!($event, ".failed"),
-            panicked: $crate::__private::concat!($event, ".panicked"),
-            cancelled: $crate::__private::concat!($event, ".cancelled"),
-            slow: $crate::__private::concat!($event, ".slow"),
+            lines: $crate::__private::LineNames {
+                started: $crate::__private::concat!($event, ".started"),
+                completed: $crate::__private::concat!($event, ".completed"),
+                failed: $crate::__private::concat!($event, ".failed"),
+                panicked: $crate::__private::concat!($event, ".panicked"),
+                cancelled: $crate::__private::concat!($event, ".cancelled"),
+                slow: $crate::__private::concat!($event, ".slow"),
+            },
             function: $function,
             module_path: $crate::__private::module_path!(),
             slow_ms: $slow_ms,
-            buckets: $buckets,
-            histogram: $histogram,
-            gauge: $gauge,
-            labels: &[$($label),*],
-            max_series: $max_series,
             sample: $sample,
-            description: $description,
-            slo_latency_p95_ms: $slo_latency,
-            slo_error_ratio: $slo_errors,
+            buckets: $buckets,
+            families: $crate::__private::FamiliesSpec {
+                histogram: $histogram,
+                gauge: $gauge,
+                labels: &[$($label),*],
+                max_series: $max_series,
+            },
+            catalog: $crate::__private::CatalogSpec {
+                description: $description,
+                objectives: $crate::__private::Objectives {
+                    latency_p95_ms: $slo_latency,
+                    error_ratio: $slo_errors,
+                },
+            },
             log: &__LOG,
             error_log: &__ERROR_LOG,
             warn_log: &__WARN_LOG,

@@ -75,7 +75,7 @@ impl ExportQueue {
         let (control, control_rx) = bounded(16);
         let (ready_tx, ready_rx) = bounded(1);
         let settings = settings.clone();
-        let dropped = crate::metrics::dropped("spans");
+        let dropped = crate::prom::dropped("spans");
         let queued = Arc::new(AtomicUsize::new(0));
         let worker_dropped = dropped.clone();
         let worker_queued = queued.clone();
@@ -133,7 +133,7 @@ impl SpanProcessor for ExportQueue {
         // Values recorded as `tracing` fields reach the span uncut; the queue keeps them cut.
         let cut = limit_values(&mut span, crate::limits::span_value_length());
         if cut > 0 {
-            crate::metrics::truncated("spans").inc_by(cut);
+            crate::prom::truncated("spans").inc_by(cut);
         }
         let size = span_size(&span);
         if self.queued.fetch_add(size, Ordering::Relaxed) + size > self.max_bytes {

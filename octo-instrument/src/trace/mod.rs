@@ -30,7 +30,7 @@ mod w3c;
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tracing_core::Subscriber;
@@ -41,6 +41,7 @@ pub use otlp::OtlpProtocol;
 pub(crate) use otlp::{OtlpSettings, settings as otlp_settings};
 
 use crate::Error;
+use crate::encode::hex::push_hex;
 use crate::filter::Selection;
 use crate::identity::Identity;
 use crate::limits::Limits;
@@ -165,6 +166,16 @@ impl Tracing {
     }
 }
 
+/// A span attribute value as the span keeps it: cut at the span value limit (and counted in
+/// `octo_telemetry_truncated_total{signal="spans"}`) when it is longer.
+pub(crate) fn span_value(value: &str) -> std::borrow::Cow<'_, str> {
+    let cut = crate::limits::cut(value, crate::limits::span_value_length());
+    if matches!(cut, std::borrow::Cow::Owned(_)) {
+        crate::prom::truncated("spans").inc();
+    }
+    cut
+}
+
 /// The trace id (32 lowercase hex) and span id (16) of the current span, as log lines show them;
 /// `None` outside any traced span.
 ///
@@ -172,31 +183,11 @@ impl Tracing {
 /// assert_eq!(octo_instrument::trace::current_ids(), None);
 /// ```
 pub fn current_ids() -> Option<(String, String)> {
-    with_current_ids(|trace_id, span_id| {
+    crate::span_data::with_current_ids(|trace_id, span_id| {
         let mut trace = String::with_capacity(32);
         let mut span = String::with_capacity(16);
         push_hex(&mut trace, &trace_id);
         push_hex(&mut span, &span_id);
         (trace, span)
     })
-}
-
-/// Calls `f` with the current span's trace id and span id bytes, if there is a valid one.
-pub(crate) fn with_current_ids<R>(f: impl FnOnce([u8; 16], [u8; 8]) -> R) -> Option<R> {
-    opentelemetry::Context::map_current(|cx| {
-        let span = cx.span();
-        let context = span.span_context();
-        context
-            .is_valid()
-            .then(|| f(context.trace_id().to_bytes(), context.span_id().to_bytes()))
-    })
-}
-
-/// Lowercase hex, without the formatting machinery: this runs for every log line.
-pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for byte in bytes {
-        out.push(DIGITS[usize::from(byte >> 4)] as char);
-        out.push(DIGITS[usize::from(byte & 0xf)] as char);
-    }
 }

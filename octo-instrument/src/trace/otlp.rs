@@ -3,7 +3,7 @@
 //! error from `init()` rather than spans silently going nowhere.
 
 use crate::Error;
-use crate::logging::env;
+use crate::env;
 
 /// The OTLP transport.
 ///

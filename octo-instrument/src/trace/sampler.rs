@@ -4,7 +4,7 @@
 use opentelemetry_sdk::trace::Sampler;
 
 use crate::Error;
-use crate::logging::env;
+use crate::env;
 
 const SAMPLERS: &str = "always_on, always_off, traceidratio, parentbased_always_on, \
                         parentbased_always_off, parentbased_traceidratio";

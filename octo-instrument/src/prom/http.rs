@@ -3,9 +3,13 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts};
+use octo_instrument_core::buckets;
+use octo_instrument_core::families::{
+    HTTP_REQUEST_DURATION, HTTP_REQUESTS, HTTP_REQUESTS_IN_FLIGHT,
+};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec};
 
-use super::buckets;
+use super::opts;
 
 pub(crate) struct HttpMetrics {
     requests: IntCounterVec,
@@ -14,34 +18,21 @@ pub(crate) struct HttpMetrics {
 }
 
 pub(crate) static HTTP: LazyLock<HttpMetrics> = LazyLock::new(|| {
-    let requests = IntCounterVec::new(
-        Opts::new(
-            "http_requests_total",
-            "HTTP requests served, by method, route template and status code.",
-        ),
-        &["method", "endpoint", "status"],
-    )
-    .expect("valid family");
+    let requests =
+        IntCounterVec::new(opts(&HTTP_REQUESTS), HTTP_REQUESTS.labels).expect("a valid family");
     let duration = HistogramVec::new(
-        HistogramOpts::new(
-            "http_request_duration_seconds",
-            "Time to produce the response head, by method and route template.",
-        )
-        .buckets(buckets::HTTP.to_vec()),
-        &["method", "endpoint"],
+        HistogramOpts::from(opts(&HTTP_REQUEST_DURATION)).buckets(buckets::HTTP.to_vec()),
+        HTTP_REQUEST_DURATION.labels,
     )
-    .expect("valid family");
+    .expect("a valid family");
     let in_flight = IntGaugeVec::new(
-        Opts::new(
-            "http_requests_in_flight",
-            "HTTP requests being handled now, by method and route template.",
-        ),
-        &["method", "endpoint"],
+        opts(&HTTP_REQUESTS_IN_FLIGHT),
+        HTTP_REQUESTS_IN_FLIGHT.labels,
     )
-    .expect("valid family");
-    super::register("http_requests_total", Box::new(requests.clone()));
-    super::register("http_request_duration_seconds", Box::new(duration.clone()));
-    super::register("http_requests_in_flight", Box::new(in_flight.clone()));
+    .expect("a valid family");
+    super::register(HTTP_REQUESTS.name, Box::new(requests.clone()));
+    super::register(HTTP_REQUEST_DURATION.name, Box::new(duration.clone()));
+    super::register(HTTP_REQUESTS_IN_FLIGHT.name, Box::new(in_flight.clone()));
     HttpMetrics {
         requests,
         duration,

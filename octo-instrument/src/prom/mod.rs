@@ -1,41 +1,25 @@
-//! Prometheus metrics: the families of the OctoLLM standard in one registry, rendered in the text
-//! exposition format with the `service` label on every series.
-//!
-//! ```
-//! use octo_instrument::observed;
-//!
-//! #[observed(event = "docs.metrics_example")]
-//! fn work() -> u32 { 7 }
-//!
-//! work();
-//! let text = octo_instrument::metrics::render();
-//! assert!(text.contains(r#"event_duration_seconds_count{service="#));
-//! assert!(text.contains(r#"event="docs.metrics_example",outcome="ok"} 1"#));
-//! ```
+//! The Prometheus side, below the layers that observe: the families of the standard in one
+//! registry (names, labels and help from `octo_instrument_core::families`), the per-event and
+//! extra families fed from plain specs, the sharded cells behind them, and the exposition with
+//! the `service` label on every series. Nothing here knows about call sites or spans; the public
+//! facade is [`crate::metrics`].
 
-pub mod buckets;
 pub(crate) mod events;
 pub(crate) mod extra;
 #[cfg(feature = "axum")]
 pub(crate) mod http;
-mod server;
+pub(crate) mod server;
 pub(crate) mod sharded;
 
 use std::sync::LazyLock;
 
+use octo_instrument_core::families::{self, Family};
 use prometheus::core::Collector;
 use prometheus::proto::LabelPair;
 use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
-pub use extra::{DEFAULT_MAX_SERIES, MAX_LABEL_VALUE, OVERFLOW};
-pub use server::MetricsServer;
-
-/// The `Content-Type` of [`render`]'s output, for a `/metrics` handler of your own.
-///
-/// ```
-/// assert!(octo_instrument::metrics::CONTENT_TYPE.starts_with("text/plain; version=0.0.4"));
-/// ```
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// The `Content-Type` of the text exposition.
+pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 struct Families {
     registry: Registry,
@@ -48,58 +32,27 @@ struct Families {
     build_info: IntGaugeVec,
 }
 
-/// A built-in counter family; its name and labels are constants of this crate.
-fn counter_family(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
-    IntCounterVec::new(Opts::new(name, help), labels).expect("a built-in family is valid")
+/// Options of a built-in family.
+pub(crate) fn opts(family: &Family) -> Opts {
+    Opts::new(family.name, family.help)
+}
+
+/// A built-in counter family; its name and labels are constants of the vocabulary crate, whose
+/// tests check them against Prometheus' grammar.
+fn counter_family(family: &Family) -> IntCounterVec {
+    IntCounterVec::new(opts(family), family.labels).expect("a built-in family is valid")
 }
 
 static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
     let registry = Registry::new();
-    let errors = IntCounterVec::new(
-        Opts::new(
-            "errors_total",
-            "Errors by component (event name, or http) and error type.",
-        ),
-        &["component", "error_type"],
-    )
-    .expect("valid family");
-    let dropped = counter_family(
-        "octo_telemetry_dropped_total",
-        "Log lines or spans the telemetry pipeline had to drop (queue full, write or export \
-         failed), by signal.",
-        &["signal"],
-    );
-    let truncated = counter_family(
-        "octo_telemetry_truncated_total",
-        "Log field values, span attribute values and metric label values cut at their length \
-         limit, by signal.",
-        &["signal"],
-    );
-    let label_overflow = counter_family(
-        "octo_telemetry_label_overflow_total",
-        "Observations recorded under the overflow series because their family had reached its \
-         series limit, by family.",
-        &["family"],
-    );
-    let registration_failures = counter_family(
-        "octo_telemetry_registration_failures_total",
-        "Metric families that could not be created or registered (so are not exported), by \
-         family.",
-        &["family"],
-    );
-    let sampled_out = counter_family(
-        "octo_telemetry_sampled_out_total",
-        "started/completed log lines left out by sampling, by event (metrics count every call).",
-        &["event"],
-    );
-    let build_info = IntGaugeVec::new(
-        Opts::new(
-            "octo_build_info",
-            "Always 1: the service's name, version and environment.",
-        ),
-        &["service", "version", "environment"],
-    )
-    .expect("valid family");
+    let errors = counter_family(&families::ERRORS);
+    let dropped = counter_family(&families::TELEMETRY_DROPPED);
+    let truncated = counter_family(&families::TELEMETRY_TRUNCATED);
+    let label_overflow = counter_family(&families::TELEMETRY_LABEL_OVERFLOW);
+    let registration_failures = counter_family(&families::TELEMETRY_REGISTRATION_FAILURES);
+    let sampled_out = counter_family(&families::TELEMETRY_SAMPLED_OUT);
+    let build_info = IntGaugeVec::new(opts(&families::BUILD_INFO), families::BUILD_INFO.labels)
+        .expect("a built-in family is valid");
     for collector in [
         Box::new(errors.clone()) as Box<dyn Collector>,
         Box::new(dropped.clone()),
@@ -117,7 +70,7 @@ static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
         }
     }
     // The dropped counters exist at zero, so an alert on them has a series to read from the start.
-    for signal in SIGNALS {
+    for signal in families::SIGNALS {
         dropped.with_label_values(&[signal]);
         truncated.with_label_values(&[signal]);
     }
@@ -138,19 +91,8 @@ static FAMILIES: LazyLock<Families> = LazyLock::new(|| {
     }
 });
 
-/// The signals the telemetry counters are labelled with, each exported at zero from the start.
-const SIGNALS: [&str; 3] = ["logs", "spans", "metrics"];
-
-/// The registry behind [`render`]. Register your own collectors here to have them served beside
-/// octo-instrument's families, with the `service` label added.
-///
-/// ```
-/// let jobs = prometheus::IntCounter::new("jobs_total", "Jobs run.").unwrap();
-/// octo_instrument::metrics::registry().register(Box::new(jobs.clone())).unwrap();
-/// jobs.inc();
-/// assert!(octo_instrument::metrics::render().contains("jobs_total{service="));
-/// ```
-pub fn registry() -> &'static Registry {
+/// The registry every family is in.
+pub(crate) fn registry() -> &'static Registry {
     &FAMILIES.registry
 }
 
@@ -222,20 +164,8 @@ pub(crate) fn set_build_info(identity: &crate::identity::Identity) {
         .set(1);
 }
 
-/// The Prometheus text exposition of every family, each series labelled with `service`.
-/// Every `#[observed]` event in the binary is present, at zero before its first call.
-///
-/// ```
-/// #[octo_instrument::observed(event = "docs.render_example")]
-/// fn never_called() {}
-///
-/// let text = octo_instrument::metrics::render();
-/// assert!(text.contains("# TYPE event_duration_seconds histogram"));
-/// assert!(text.contains(r#"event="docs.render_example",outcome="ok"} 0"#));
-/// # let _ = never_called;
-/// ```
-pub fn render() -> String {
-    crate::observe::site::register_all();
+/// The text exposition of every registered family, each series labelled with `service`.
+pub(crate) fn render() -> String {
     let service = crate::identity::current().service.clone();
     let mut families = FAMILIES.registry.gather();
     for family in &mut families {
@@ -243,13 +173,13 @@ pub fn render() -> String {
             if metric
                 .get_label()
                 .iter()
-                .any(|pair| pair.name() == "service")
+                .any(|pair| pair.name() == families::labels::SERVICE)
             {
                 continue;
             }
             let mut labels = metric.take_label();
             let mut pair = LabelPair::default();
-            pair.set_name("service".to_owned());
+            pair.set_name(families::labels::SERVICE.to_owned());
             pair.set_value(service.clone());
             labels.insert(0, pair);
             metric.set_label(labels);
@@ -274,15 +204,4 @@ pub fn render() -> String {
     }
     String::from_utf8(out)
         .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
-}
-
-/// Serves [`render`] at `GET /metrics` on `addr` from a background thread, for services that have
-/// no HTTP server of their own; the listener stops when the returned [`MetricsServer`] drops.
-///
-/// ```
-/// let server = octo_instrument::metrics::serve("127.0.0.1:0").unwrap();
-/// assert_ne!(server.local_addr().port(), 0);
-/// ```
-pub fn serve(addr: impl std::net::ToSocketAddrs) -> std::io::Result<MetricsServer> {
-    MetricsServer::start(addr)
 }

@@ -18,17 +18,37 @@ use std::time::Duration;
 use prometheus::core::Collector;
 use prometheus::{Histogram, HistogramOpts, HistogramVec, IntGauge, IntGaugeVec, Opts};
 
-use super::buckets;
-use crate::observe::site::SiteSpec;
+use octo_instrument_core::families::OVERFLOW;
+
+use super::events::EventSpec;
 
 /// Distinct label sets a family keeps when its attribute does not say `max_series`.
-pub const DEFAULT_MAX_SERIES: usize = 500;
-
-/// The value of every label of the overflow series.
-pub const OVERFLOW: &str = "_overflow";
+pub(crate) const DEFAULT_MAX_SERIES: usize = 500;
 
 /// Longest label value kept, in bytes; longer ones are cut (and counted as truncated).
-pub const MAX_LABEL_VALUE: usize = 128;
+pub(crate) const MAX_LABEL_VALUE: usize = 128;
+
+/// What an attribute says about its extra families: plain data the macro writes into the call
+/// site.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct FamiliesSpec {
+    /// `histogram = ".."`.
+    pub histogram: Option<&'static str>,
+    /// `gauge = ".."`.
+    pub gauge: Option<&'static str>,
+    /// `labels(..)`'s names, in order.
+    pub labels: &'static [&'static str],
+    /// `max_series = ..`; `None`: [`DEFAULT_MAX_SERIES`].
+    pub max_series: Option<usize>,
+}
+
+impl FamiliesSpec {
+    /// Whether the attribute named an extra family at all.
+    pub(crate) fn any(&self) -> bool {
+        self.histogram.is_some() || self.gauge.is_some()
+    }
+}
 
 /// A labelled family: what [`Limited`] caps.
 trait Labelled: Collector + Clone + 'static {
@@ -112,8 +132,14 @@ enum Family {
 
 static FAMILIES: Mutex<Option<HashMap<&'static str, Family>>> = Mutex::new(None);
 
-pub(crate) fn resolve(spec: &SiteSpec) -> Option<&'static ExtraFamilies> {
-    if spec.histogram.is_none() && spec.gauge.is_none() {
+/// The families `spec` names, for the site observing `owner`'s event; `description` (the
+/// catalog's) becomes their help text.
+pub(crate) fn resolve(
+    spec: &FamiliesSpec,
+    owner: &EventSpec,
+    description: Option<&str>,
+) -> Option<&'static ExtraFamilies> {
+    if !spec.any() {
         return None;
     }
     let mut guard = FAMILIES
@@ -122,27 +148,30 @@ pub(crate) fn resolve(spec: &SiteSpec) -> Option<&'static ExtraFamilies> {
     let families = guard.get_or_insert_with(HashMap::new);
     let histogram = spec.histogram.and_then(|name| {
         let family = families.entry(name).or_insert_with(|| {
-            let opts = HistogramOpts::new(name, help(spec, "duration of its calls, seconds"))
-                .buckets(spec.buckets.unwrap_or(buckets::DEFAULT).to_vec());
+            let opts = HistogramOpts::new(
+                name,
+                help(owner, description, "duration of its calls, seconds"),
+            )
+            .buckets(owner.buckets.to_vec());
             limited(name, spec, HistogramVec::new(opts, spec.labels))
                 .map_or(Family::Failed, Family::Histogram)
         });
         match family {
             Family::Histogram(limited) if limited.labels == spec.labels => Some(limited.clone()),
             Family::Failed => None,
-            _ => conflict(name, spec),
+            _ => conflict(name, owner),
         }
     });
     let gauge = spec.gauge.and_then(|name| {
         let family = families.entry(name).or_insert_with(|| {
-            let opts = Opts::new(name, help(spec, "calls in progress"));
+            let opts = Opts::new(name, help(owner, description, "calls in progress"));
             limited(name, spec, IntGaugeVec::new(opts, spec.labels))
                 .map_or(Family::Failed, Family::Gauge)
         });
         match family {
             Family::Gauge(limited) if limited.labels == spec.labels => Some(limited.clone()),
             Family::Failed => None,
-            _ => conflict(name, spec),
+            _ => conflict(name, owner),
         }
     });
     Some(Box::leak(Box::new(ExtraFamilies { histogram, gauge })))
@@ -152,7 +181,7 @@ pub(crate) fn resolve(spec: &SiteSpec) -> Option<&'static ExtraFamilies> {
 /// registered, so a bad name costs its own series and nothing else.
 fn limited<T: Labelled>(
     name: &'static str,
-    spec: &SiteSpec,
+    spec: &FamiliesSpec,
     vec: prometheus::Result<T>,
 ) -> Option<Arc<Limited<T>>> {
     let vec = match vec {
@@ -174,12 +203,12 @@ fn limited<T: Labelled>(
     })
 }
 
-fn conflict<T>(name: &str, spec: &SiteSpec) -> Option<T> {
+fn conflict<T>(name: &str, owner: &EventSpec) -> Option<T> {
     tracing::warn!(
         target: "octo_instrument",
         event = "octo.metrics.family_conflict",
         family = name,
-        function = spec.function,
+        function = owner.function,
         "a metric family is declared twice with different kinds or labels; this site does not feed it"
     );
     None
@@ -223,9 +252,9 @@ impl ExtraCall {
 }
 
 /// Help text of an extra family: the catalog's description of its event, where there is one.
-fn help(spec: &SiteSpec, what: &str) -> String {
-    match spec.description {
-        Some(description) => format!("{description} ({}: {what}).", spec.event),
-        None => format!("{}: {what}.", spec.event),
+fn help(owner: &EventSpec, description: Option<&str>, what: &str) -> String {
+    match description {
+        Some(description) => format!("{description} ({}: {what}).", owner.event),
+        None => format!("{}: {what}.", owner.event),
     }
 }

@@ -39,7 +39,8 @@ pub struct MetricsServer {
 }
 
 impl MetricsServer {
-    pub(crate) fn start(addr: impl ToSocketAddrs) -> std::io::Result<Self> {
+    /// Starts serving what `render` returns at `GET /metrics`.
+    pub(crate) fn start(addr: impl ToSocketAddrs, render: fn() -> String) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -47,7 +48,7 @@ impl MetricsServer {
             .name("octo-metrics".into())
             .spawn({
                 let stop = stop.clone();
-                move || accept(&listener, &stop)
+                move || accept(&listener, &stop, render)
             })?;
         Ok(Self {
             addr,
@@ -73,7 +74,7 @@ impl Drop for MetricsServer {
     }
 }
 
-fn accept(listener: &TcpListener, stop: &AtomicBool) {
+fn accept(listener: &TcpListener, stop: &AtomicBool, render: fn() -> String) {
     let active = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
         if stop.load(Ordering::Acquire) {
@@ -88,7 +89,7 @@ fn accept(listener: &TcpListener, stop: &AtomicBool) {
         let spawned = std::thread::Builder::new()
             .name("octo-metrics-conn".into())
             .spawn(move || {
-                let _ = respond(stream);
+                let _ = respond(stream, render);
                 slot.fetch_sub(1, Ordering::AcqRel);
             });
         if spawned.is_err() {
@@ -149,7 +150,7 @@ fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError> {
     })
 }
 
-fn respond(mut stream: TcpStream) -> std::io::Result<()> {
+fn respond(mut stream: TcpStream, render: fn() -> String) -> std::io::Result<()> {
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let (status, content_type, body) = match read_head(&mut stream) {
         Err(HeadError::Unreadable) => return Ok(()),
@@ -159,7 +160,7 @@ fn respond(mut stream: TcpStream) -> std::io::Result<()> {
             "request head too large\n".to_owned(),
         ),
         Ok(head) => match (head.method.as_str(), head.path.as_str()) {
-            ("GET", "/metrics") => ("200 OK", super::CONTENT_TYPE, super::render()),
+            ("GET", "/metrics") => ("200 OK", super::CONTENT_TYPE, render()),
             ("GET", _) => (
                 "404 Not Found",
                 "text/plain",

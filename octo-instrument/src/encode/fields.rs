@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use tracing_core::field::{Field, Visit};
 
-use super::json;
+use crate::encode::json;
 use crate::limits;
 
 /// Encoded fields: one buffer of JSON values and the key and range of each.
@@ -14,12 +14,42 @@ use crate::limits;
 pub(crate) struct Fields {
     pub(crate) buf: String,
     pub(crate) entries: Vec<(&'static str, Range<usize>)>,
+    /// Values cut at the length limit since the last [`take_cut`](Self::take_cut): the layer
+    /// that owns these fields counts them.
+    cut: u64,
 }
 
 impl Fields {
     pub(crate) fn clear(&mut self) {
         self.buf.clear();
         self.entries.clear();
+        self.cut = 0;
+    }
+
+    /// How many values were cut at the length limit since the last call.
+    pub(crate) fn take_cut(&mut self) -> u64 {
+        std::mem::take(&mut self.cut)
+    }
+
+    /// Appends `key` with a string value, cut at the log value limit.
+    pub(crate) fn push_str(&mut self, key: &'static str, value: &str) {
+        let mut cut = false;
+        self.push_key(key, |out| {
+            cut = json::write_str_within(out, value, limits::log_value_length());
+        });
+        self.cut += u64::from(cut);
+    }
+
+    /// Appends `key` with a `Display`/`Debug` value, formatted no further than the limit.
+    fn push_fmt(&mut self, field: &Field, value: fmt::Arguments<'_>) {
+        if is_trace_only(field.name()) {
+            return;
+        }
+        let mut cut = false;
+        self.push_key(field.name(), |out| {
+            cut = json::write_fmt_str_within(out, value, limits::log_value_length());
+        });
+        self.cut += u64::from(cut);
     }
 
     pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = (&'static str, &str)> + '_ {
@@ -96,40 +126,17 @@ impl Visit for Fields {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.push(field, |out| {
-            counted(json::write_str_within(
-                out,
-                value,
-                limits::log_value_length(),
-            ));
-        });
+        if !is_trace_only(field.name()) {
+            self.push_str(field.name(), value);
+        }
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.push(field, |out| {
-            counted(json::write_fmt_str_within(
-                out,
-                format_args!("{value}"),
-                limits::log_value_length(),
-            ));
-        });
+        self.push_fmt(field, format_args!("{value}"));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.push(field, |out| {
-            counted(json::write_fmt_str_within(
-                out,
-                format_args!("{value:?}"),
-                limits::log_value_length(),
-            ));
-        });
-    }
-}
-
-/// Counts a log value that was cut at the length limit.
-pub(crate) fn counted(cut: bool) {
-    if cut {
-        crate::metrics::truncated("logs").inc();
+        self.push_fmt(field, format_args!("{value:?}"));
     }
 }
 
@@ -141,3 +148,30 @@ fn is_trace_only(name: &str) -> bool {
 
 /// A span's fields, kept in the span's extensions.
 pub(crate) struct SpanFields(pub(crate) Fields);
+
+#[cfg(test)]
+mod tests {
+    use super::Fields;
+
+    /// Regression test for issue 10: a span recorded again and again kept every superseded
+    /// value's bytes.
+    #[test]
+    fn a_value_recorded_again_replaces_the_old_bytes_and_keeps_its_place() {
+        let mut fields = Fields::default();
+        fields.push_str("first", "a");
+        fields.push_str("progress", "0");
+        fields.push_str("last", "z");
+        for i in 0..1000 {
+            fields.push_key("progress", |out| super::json::write_u64(out, i));
+        }
+        assert_eq!(
+            fields.buf.len(),
+            "\"a\"".len() + "999".len() + "\"z\"".len()
+        );
+        let keys: Vec<_> = fields.iter().collect();
+        assert_eq!(
+            keys,
+            [("first", "\"a\""), ("progress", "999"), ("last", "\"z\"")]
+        );
+    }
+}

@@ -8,9 +8,9 @@ use std::time::Duration;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{self, MetricFamily, MetricType};
 
-use super::buckets;
+use octo_instrument_core::families::{self, Family, OUTCOMES};
+
 use super::sharded::{ShardedCounter, ShardedHistogram};
-use crate::observe::site::SiteSpec;
 
 /// The one outcome of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,12 +25,7 @@ impl Outcome {
     pub(crate) const ALL: [Outcome; 4] = [Self::Ok, Self::Error, Self::Panic, Self::Cancelled];
 
     pub(crate) fn label(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Error => "error",
-            Self::Panic => "panic",
-            Self::Cancelled => "cancelled",
-        }
+        OUTCOMES[self as usize]
     }
 }
 
@@ -57,10 +52,18 @@ impl EventMetrics {
 
 static TABLE: Mutex<Vec<&'static EventMetrics>> = Mutex::new(Vec::new());
 
+/// What one call site says about its event's series.
+pub(crate) struct EventSpec {
+    pub(crate) event: &'static str,
+    pub(crate) buckets: &'static [f64],
+    /// The function, for the warning when two sites disagree.
+    pub(crate) function: &'static str,
+}
+
 /// The metrics of `spec.event`, created on first use and kept for the life of the process (the
 /// set of events is fixed by the binary, so this is bounded).
-pub(crate) fn resolve(spec: &SiteSpec) -> &'static EventMetrics {
-    let bounds = spec.buckets.unwrap_or(buckets::DEFAULT);
+pub(crate) fn resolve(spec: &EventSpec) -> &'static EventMetrics {
+    let bounds = spec.buckets;
     let mut table = TABLE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -95,9 +98,6 @@ pub(crate) fn events() -> Vec<&'static EventMetrics> {
     events
 }
 
-pub(crate) const DURATION_FAMILY: &str = "event_duration_seconds";
-pub(crate) const IN_PROGRESS_FAMILY: &str = "events_in_progress";
-
 /// Exports the event table to a `prometheus::Registry`.
 pub(crate) struct EventCollector {
     descs: Vec<Desc>,
@@ -105,27 +105,19 @@ pub(crate) struct EventCollector {
 
 impl EventCollector {
     pub(crate) fn new() -> Self {
-        let desc = |name: &str, help: &str, labels: &[&str]| {
+        let desc = |family: &Family| {
             Desc::new(
-                name.to_owned(),
-                help.to_owned(),
-                labels.iter().map(|l| (*l).to_owned()).collect(),
+                family.name.to_owned(),
+                family.help.to_owned(),
+                family.labels.iter().map(|l| (*l).to_owned()).collect(),
                 std::collections::HashMap::new(),
             )
-            .expect("static metric description is valid")
+            .expect("a built-in family is valid")
         };
         Self {
             descs: vec![
-                desc(
-                    DURATION_FAMILY,
-                    "Duration of #[observed] calls, by event and outcome (ok, error, panic, cancelled).",
-                    &["event", "outcome"],
-                ),
-                desc(
-                    IN_PROGRESS_FAMILY,
-                    "#[observed] calls in progress, by event.",
-                    &["event"],
-                ),
+                desc(&families::EVENT_DURATION),
+                desc(&families::EVENTS_IN_PROGRESS),
             ],
         }
     }
@@ -170,8 +162,8 @@ impl Collector for EventCollector {
                         .collect(),
                 );
                 let mut metric = proto::Metric::from_label(vec![
-                    label("event", metrics.event),
-                    label("outcome", outcome.label()),
+                    label(families::labels::EVENT, metrics.event),
+                    label(families::labels::OUTCOME, outcome.label()),
                 ]);
                 metric.set_histogram(h);
                 durations.push(metric);
@@ -181,7 +173,7 @@ impl Collector for EventCollector {
             // zero; a call starting between the reads is counted as in progress, which it is.
             gauge.set_value(metrics.started.value().saturating_sub(finished) as f64);
             let mut metric = proto::Metric::from_gauge(gauge);
-            metric.set_label(vec![label("event", metrics.event)]);
+            metric.set_label(vec![label(families::labels::EVENT, metrics.event)]);
             in_progress.push(metric);
         }
         vec![

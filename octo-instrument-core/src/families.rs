@@ -1,0 +1,252 @@
+//! The metric families the runtime exports, their labels and help text, and the label values the
+//! standard fixes. Dashboards and alert rules name series through these constants, so a family
+//! renamed here is renamed everywhere.
+//!
+//! ```
+//! use octo_instrument_core::families::{self, EVENT_DURATION};
+//!
+//! assert_eq!(EVENT_DURATION.name, "event_duration_seconds");
+//! assert_eq!(EVENT_DURATION.labels, &["event", "outcome"]);
+//! assert!(families::is_reserved("errors_total"));
+//! assert!(!families::is_reserved("task_duration_seconds"));
+//! ```
+
+/// Label names the runtime sets.
+pub mod labels {
+    /// On every series: the service's name.
+    pub const SERVICE: &str = "service";
+    /// The event name of an `#[observed]` series.
+    pub const EVENT: &str = "event";
+    /// A call's outcome: one of [`OUTCOMES`](super::OUTCOMES).
+    pub const OUTCOME: &str = "outcome";
+    /// `errors_total`: the event, or `http`.
+    pub const COMPONENT: &str = "component";
+    /// `errors_total`: the error's type.
+    pub const ERROR_TYPE: &str = "error_type";
+    /// HTTP families: the request method (or `_OTHER`).
+    pub const METHOD: &str = "method";
+    /// HTTP families: the matched route template (or `unmatched`).
+    pub const ENDPOINT: &str = "endpoint";
+    /// `http_requests_total`: the status code.
+    pub const STATUS: &str = "status";
+    /// Telemetry counters: `logs`, `spans`, `metrics`.
+    pub const SIGNAL: &str = "signal";
+    /// Telemetry counters about one metric family.
+    pub const FAMILY: &str = "family";
+    /// `octo_build_info`.
+    pub const VERSION: &str = "version";
+    /// `octo_build_info`.
+    pub const ENVIRONMENT: &str = "environment";
+    /// Prometheus' histogram bucket bound.
+    pub const LE: &str = "le";
+    /// Prometheus' summary quantile.
+    pub const QUANTILE: &str = "quantile";
+}
+
+use labels::{
+    COMPONENT, ENDPOINT, ENVIRONMENT, ERROR_TYPE, EVENT, FAMILY, LE, METHOD, OUTCOME, QUANTILE,
+    SERVICE, SIGNAL, STATUS, VERSION,
+};
+
+/// How a family is exposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A counter (the name ends in `_total`).
+    Counter,
+    /// A gauge.
+    Gauge,
+    /// A histogram (`_bucket`, `_sum`, `_count` series).
+    Histogram,
+}
+
+/// One family the runtime exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Family {
+    /// The family's name.
+    pub name: &'static str,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its labels, besides `service` (which every series carries).
+    pub labels: &'static [&'static str],
+    /// Its help text.
+    pub help: &'static str,
+}
+
+/// `event_duration_seconds{event, outcome}`: every `#[observed]` call.
+pub const EVENT_DURATION: Family = Family {
+    name: "event_duration_seconds",
+    kind: Kind::Histogram,
+    labels: &[EVENT, OUTCOME],
+    help: "Duration of #[observed] calls, by event and outcome (ok, error, panic, cancelled).",
+};
+
+/// `events_in_progress{event}`.
+pub const EVENTS_IN_PROGRESS: Family = Family {
+    name: "events_in_progress",
+    kind: Kind::Gauge,
+    labels: &[EVENT],
+    help: "#[observed] calls in progress, by event.",
+};
+
+/// `errors_total{component, error_type}`: failed and panicked calls, 5xx responses.
+pub const ERRORS: Family = Family {
+    name: "errors_total",
+    kind: Kind::Counter,
+    labels: &[COMPONENT, ERROR_TYPE],
+    help: "Errors by component (event name, or http) and error type.",
+};
+
+/// `http_requests_total{method, endpoint, status}`.
+pub const HTTP_REQUESTS: Family = Family {
+    name: "http_requests_total",
+    kind: Kind::Counter,
+    labels: &[METHOD, ENDPOINT, STATUS],
+    help: "HTTP requests served, by method, route template and status code.",
+};
+
+/// `http_request_duration_seconds{method, endpoint}`.
+pub const HTTP_REQUEST_DURATION: Family = Family {
+    name: "http_request_duration_seconds",
+    kind: Kind::Histogram,
+    labels: &[METHOD, ENDPOINT],
+    help: "Time to produce the response (its head, or its whole body where the layer is set \
+           to wait for it), by method and route template.",
+};
+
+/// `http_requests_in_flight{method, endpoint}`.
+pub const HTTP_REQUESTS_IN_FLIGHT: Family = Family {
+    name: "http_requests_in_flight",
+    kind: Kind::Gauge,
+    labels: &[METHOD, ENDPOINT],
+    help: "HTTP requests being handled now, by method and route template.",
+};
+
+/// `octo_build_info{service, version, environment} 1`.
+pub const BUILD_INFO: Family = Family {
+    name: "octo_build_info",
+    kind: Kind::Gauge,
+    labels: &[SERVICE, VERSION, ENVIRONMENT],
+    help: "Always 1: the service's name, version and environment.",
+};
+
+/// `octo_telemetry_dropped_total{signal}`.
+pub const TELEMETRY_DROPPED: Family = Family {
+    name: "octo_telemetry_dropped_total",
+    kind: Kind::Counter,
+    labels: &[SIGNAL],
+    help: "Log lines or spans the telemetry pipeline had to drop (queue full, write or export \
+           failed), by signal.",
+};
+
+/// `octo_telemetry_truncated_total{signal}`.
+pub const TELEMETRY_TRUNCATED: Family = Family {
+    name: "octo_telemetry_truncated_total",
+    kind: Kind::Counter,
+    labels: &[SIGNAL],
+    help: "Log field values, span attribute values and metric label values cut at their length \
+           limit, by signal.",
+};
+
+/// `octo_telemetry_label_overflow_total{family}`.
+pub const TELEMETRY_LABEL_OVERFLOW: Family = Family {
+    name: "octo_telemetry_label_overflow_total",
+    kind: Kind::Counter,
+    labels: &[FAMILY],
+    help: "Observations recorded under the overflow series because their family had reached \
+           its series limit, by family.",
+};
+
+/// `octo_telemetry_registration_failures_total{family}`.
+pub const TELEMETRY_REGISTRATION_FAILURES: Family = Family {
+    name: "octo_telemetry_registration_failures_total",
+    kind: Kind::Counter,
+    labels: &[FAMILY],
+    help: "Metric families that could not be created or registered (so are not exported), by \
+           family.",
+};
+
+/// `octo_telemetry_sampled_out_total{event}`.
+pub const TELEMETRY_SAMPLED_OUT: Family = Family {
+    name: "octo_telemetry_sampled_out_total",
+    kind: Kind::Counter,
+    labels: &[EVENT],
+    help: "started/completed log lines left out by sampling, by event (metrics count every \
+           call).",
+};
+
+/// Every family the runtime exports itself.
+pub const ALL: &[Family] = &[
+    EVENT_DURATION,
+    EVENTS_IN_PROGRESS,
+    ERRORS,
+    HTTP_REQUESTS,
+    HTTP_REQUEST_DURATION,
+    HTTP_REQUESTS_IN_FLIGHT,
+    BUILD_INFO,
+    TELEMETRY_DROPPED,
+    TELEMETRY_TRUNCATED,
+    TELEMETRY_LABEL_OVERFLOW,
+    TELEMETRY_REGISTRATION_FAILURES,
+    TELEMETRY_SAMPLED_OUT,
+];
+
+/// The counters whose growth means telemetry is incomplete: what the `TelemetryDropped` alert
+/// watches, with the `cause` it reports for each.
+pub const INCOMPLETE_TELEMETRY: &[(&str, Family)] = &[
+    ("dropped", TELEMETRY_DROPPED),
+    ("truncated", TELEMETRY_TRUNCATED),
+    ("label_overflow", TELEMETRY_LABEL_OVERFLOW),
+    ("registration_failed", TELEMETRY_REGISTRATION_FAILURES),
+];
+
+/// Whether `name` is one of the runtime's own families (an extra family may not take it).
+pub fn is_reserved(name: &str) -> bool {
+    ALL.iter().any(|family| family.name == name)
+}
+
+/// Label names an extra family may not use: the runtime sets them, or Prometheus reserves them.
+pub const RESERVED_LABELS: &[&str] = &[SERVICE, LE, QUANTILE, EVENT, OUTCOME];
+
+/// The outcomes of a call, as the `outcome` label writes them.
+pub const OUTCOMES: [&str; 4] = ["ok", "error", "panic", "cancelled"];
+
+/// The signals of the telemetry counters, each exported at zero from the start.
+pub const SIGNALS: [&str; 3] = ["logs", "spans", "metrics"];
+
+/// `errors_total{component}` of the HTTP layer.
+pub const HTTP_COMPONENT: &str = "http";
+
+/// The `endpoint` of every request no route matched.
+pub const UNMATCHED_ENDPOINT: &str = "unmatched";
+
+/// The `method` of a non-standard HTTP method.
+pub const OTHER_METHOD: &str = "_OTHER";
+
+/// Every label of the series a family's label sets overflow into.
+pub const OVERFLOW: &str = "_overflow";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_prometheus_conventions() {
+        for family in ALL {
+            assert!(
+                crate::prometheus::is_metric_name(family.name),
+                "{}",
+                family.name
+            );
+            assert_eq!(
+                family.kind == Kind::Counter,
+                family.name.ends_with("_total"),
+                "{}",
+                family.name
+            );
+            for label in family.labels {
+                assert!(crate::prometheus::is_label_name(label), "{label}");
+            }
+        }
+        assert!(is_reserved("octo_telemetry_sampled_out_total"));
+    }
+}

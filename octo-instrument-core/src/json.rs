@@ -1,0 +1,195 @@
+//! JSON encodings every output shares: strings escaped as JSON requires, integers, and floats in
+//! their shortest round-trip form, so a number keeps its precision wherever it goes
+//! (`slo_error_ratio = 0.0015` is exported as `0.0015`, a field `0.9995` logs as `0.9995`).
+//! Durations are rounded to the microsecond where they are measured ([`millis`]), not here.
+//!
+//! ```
+//! use octo_instrument_core::json;
+//!
+//! let mut out = String::new();
+//! json::write_f64(&mut out, 0.0015);
+//! out.push(' ');
+//! json::write_str(&mut out, "a \"quote\"");
+//! assert_eq!(out, r#"0.0015 "a \"quote\"""#);
+//! ```
+
+use std::fmt::{self, Write};
+use std::time::Duration;
+
+/// Appends `value` as a JSON string, quotes included.
+pub fn write_str(out: &mut String, value: &str) {
+    out.push('"');
+    let _ = Escaper(out).write_str(value);
+    out.push('"');
+}
+
+/// Appends an unsigned integer without going through `fmt` (it is on every log line).
+pub fn write_u64(out: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        // `value % 10` is below 10, so the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (value % 10) as u8;
+        digits[start] = b'0' + digit;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
+}
+
+/// Appends a signed integer.
+pub fn write_i64(out: &mut String, value: i64) {
+    if value < 0 {
+        out.push('-');
+    }
+    write_u64(out, value.unsigned_abs());
+}
+
+/// Appends a float in its shortest form that reads back as the same `f64`. JSON has no NaN or
+/// infinity: those become strings.
+pub fn write_f64(out: &mut String, value: f64) {
+    if !value.is_finite() {
+        let _ = write!(out, "\"{value}\"");
+        return;
+    }
+    // Fast path for values with at most three decimals (durations in milliseconds, rounded to
+    // the microsecond, are most of the floats on log lines): integer arithmetic only. It is
+    // taken only when those three decimals give back `value` exactly, so it never rounds.
+    if value.abs() < 1e12 {
+        // In range: |value * 1000| < 1e15 fits an i64.
+        #[allow(clippy::cast_possible_truncation)]
+        let thousandths = (value * 1000.0).round() as i64;
+        #[allow(clippy::float_cmp)] // exactly equal, or the fast path would round
+        if thousandths as f64 / 1000.0 == value {
+            write_thousandths(out, thousandths);
+            return;
+        }
+    }
+    // `Display` of `f64` is the shortest round-trip form, without an exponent.
+    let _ = write!(out, "{value}");
+}
+
+fn write_thousandths(out: &mut String, thousandths: i64) {
+    if thousandths < 0 {
+        out.push('-');
+    }
+    let thousandths = thousandths.unsigned_abs();
+    write_u64(out, thousandths / 1000);
+    let mut fraction = thousandths % 1000;
+    if fraction == 0 {
+        return;
+    }
+    out.push('.');
+    let mut width = 3;
+    while fraction.is_multiple_of(10) {
+        fraction /= 10;
+        width -= 1;
+    }
+    let mut digits = [b'0'; 3];
+    for slot in digits[..width].iter_mut().rev() {
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (fraction % 10) as u8;
+        *slot = b'0' + digit;
+        fraction /= 10;
+    }
+    out.push_str(std::str::from_utf8(&digits[..width]).expect("ASCII digits"));
+}
+
+/// A duration in milliseconds, rounded to the microsecond: the `duration_ms` of log lines.
+pub fn millis(elapsed: Duration) -> f64 {
+    (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+/// A `fmt::Write` that escapes what it is given as the inside of a JSON string.
+pub struct Escaper<'a>(pub &'a mut String);
+
+impl Write for Escaper<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let out = &mut *self.0;
+        let mut start = 0;
+        for (i, byte) in s.bytes().enumerate() {
+            let escape = match byte {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0..=0x1f | 0x7f => "",
+                _ => continue,
+            };
+            out.push_str(&s[start..i]);
+            if escape.is_empty() {
+                let _ = write!(out, "\\u{byte:04x}");
+            } else {
+                out.push_str(escape);
+            }
+            start = i + 1;
+        }
+        out.push_str(&s[start..]);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(value: f64) -> String {
+        let mut out = String::new();
+        write_f64(&mut out, value);
+        out
+    }
+
+    #[test]
+    fn integers() {
+        let mut out = String::new();
+        write_i64(&mut out, i64::MIN);
+        out.push(' ');
+        write_u64(&mut out, u64::MAX);
+        out.push(' ');
+        write_i64(&mut out, 0);
+        assert_eq!(out, "-9223372036854775808 18446744073709551615 0");
+    }
+
+    #[test]
+    fn floats_keep_their_precision() {
+        for (value, text) in [
+            (12.0, "12"),
+            (2.5, "2.5"),
+            (-0.25, "-0.25"),
+            (0.0, "0"),
+            (0.0015, "0.0015"),
+            (0.9995, "0.9995"),
+            (0.0001, "0.0001"),
+            (1.23456, "1.23456"),
+            (30.526, "30.526"),
+            (1e20, "100000000000000000000"),
+            (0.1 + 0.2, "0.30000000000000004"),
+        ] {
+            assert_eq!(f(value), text, "{value}");
+            assert_eq!(f(value).parse::<f64>().unwrap(), value);
+        }
+        assert_eq!(f(f64::NAN), "\"NaN\"");
+        assert_eq!(f(f64::INFINITY), "\"inf\"");
+    }
+
+    #[test]
+    fn durations_are_rounded_to_the_microsecond() {
+        assert_eq!(f(millis(Duration::from_nanos(30_526_400))), "30.526");
+        assert_eq!(f(millis(Duration::from_nanos(1_999_600))), "2");
+        assert_eq!(f(millis(Duration::from_secs(3))), "3000");
+    }
+
+    #[test]
+    fn strings_escape_what_json_requires() {
+        let mut out = String::new();
+        write_str(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
+        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(parsed, "a\"b\\c\nd\u{1}é");
+    }
+}

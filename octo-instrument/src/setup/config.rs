@@ -1,0 +1,160 @@
+//! `Config`: the builder behind `init()`. Its values are defaults the environment overrides
+//! (`settings.rs`); `init` installs what they describe (`install.rs`).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::install::{Guard, install};
+use crate::Error;
+use crate::env;
+use crate::trace::{OtlpProtocol, Tracing};
+
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
+/// The builder behind [`init`](crate::init). Builder values are defaults: the environment
+/// variables of the same meaning win, so operators can change a deployed service's logging
+/// without a rebuild.
+///
+/// ```
+/// let config = octo_instrument::Config::new()
+///     .service_name("octollm-orchestrator")
+///     .version(env!("CARGO_PKG_VERSION"))
+///     .json_logs(true);
+/// // `config.init()` installs it; a second `init()` in the same process is an error.
+/// # let _ = config;
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct Config {
+    pub(super) service: Option<String>,
+    pub(super) environment: Option<String>,
+    pub(super) version: Option<String>,
+    pub(super) log_level: Option<String>,
+    pub(super) json: Option<bool>,
+    pub(super) log_dir: Option<PathBuf>,
+    pub(super) otlp_endpoint: Option<String>,
+    pub(super) otlp_protocol: Option<OtlpProtocol>,
+    pub(super) value_length: Option<usize>,
+    pub(super) span_attribute_count: Option<usize>,
+    pub(super) log_queue_bytes: Option<usize>,
+    pub(super) span_queue_bytes: Option<usize>,
+}
+
+impl Config {
+    /// Defaults only: no environment read yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `service` on logs, metrics and traces, unless `SERVICE_NAME` is set.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service = Some(name.into());
+        self
+    }
+
+    /// `environment`, unless `ENVIRONMENT` is set.
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = Some(environment.into());
+        self
+    }
+
+    /// `version`, unless `APP_VERSION` is set.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// The level or directives, unless `LOG_LEVEL` is set.
+    pub fn log_level(mut self, level: impl Into<String>) -> Self {
+        self.log_level = Some(level.into());
+        self
+    }
+
+    /// JSON lines (`true`) or the console format, unless `JSON_LOGS` is set.
+    pub fn json_logs(mut self, json: bool) -> Self {
+        self.json = Some(json);
+        self
+    }
+
+    /// As [`json_logs`](Self::json_logs), from text spelled as `JSON_LOGS` is.
+    pub fn json_logs_from(self, value: &str) -> Result<Self, Error> {
+        Ok(self.json_logs(env::parse_bool("JSON_LOGS", value)?))
+    }
+
+    /// Directory for daily-rotated `<service>.<date>.log` files, unless `LOG_DIR` is set.
+    pub fn log_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.log_dir = Some(dir.into());
+        self
+    }
+
+    /// The OTLP collector's base URL, unless `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set. Unset everywhere: nothing is exported.
+    pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.otlp_endpoint = Some(url.into());
+        self
+    }
+
+    /// The OTLP transport, unless `OTEL_EXPORTER_OTLP_PROTOCOL` is set; gRPC by default.
+    pub fn otlp_protocol(mut self, protocol: OtlpProtocol) -> Self {
+        self.otlp_protocol = Some(protocol);
+        self
+    }
+
+    /// The longest log field value and span attribute value kept, in bytes, unless
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` (or, for spans, `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`)
+    /// is set; longer values are cut and end in [`TRUNCATED_MARKER`](crate::limits::TRUNCATED_MARKER).
+    /// Default [`DEFAULT_VALUE_LENGTH`](crate::limits::DEFAULT_VALUE_LENGTH).
+    pub fn value_length_limit(mut self, bytes: usize) -> Self {
+        self.value_length = Some(bytes);
+        self
+    }
+
+    /// The most attributes a span keeps, unless `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT` (or
+    /// `OTEL_ATTRIBUTE_COUNT_LIMIT`) is set. Default 128.
+    pub fn span_attribute_count_limit(mut self, count: usize) -> Self {
+        self.span_attribute_count = Some(count);
+        self
+    }
+
+    /// Bytes of log lines each writer thread may hold queued, unless `OCTO_LOG_QUEUE_BYTES` is
+    /// set; lines beyond are dropped and counted. Default 8 MiB.
+    pub fn log_queue_bytes(mut self, bytes: usize) -> Self {
+        self.log_queue_bytes = Some(bytes);
+        self
+    }
+
+    /// Bytes of finished spans the export queue may hold, unless `OCTO_SPAN_QUEUE_BYTES` is
+    /// set; spans beyond are dropped and counted. Default 16 MiB.
+    pub fn span_queue_bytes(mut self, bytes: usize) -> Self {
+        self.span_queue_bytes = Some(bytes);
+        self
+    }
+
+    /// Builds the trace pipeline these settings describe without installing anything, for a
+    /// subscriber assembled by hand (see [`trace`](crate::trace)).
+    pub fn tracing(&self) -> Result<Tracing, Error> {
+        let settings = self.settings()?;
+        settings.limits.install();
+        Tracing::build(
+            &settings.identity,
+            &settings.directives,
+            settings.sampler,
+            settings.otlp.as_ref(),
+            &settings.limits,
+        )
+    }
+    /// Installs JSON (or console) logging to stdout, the optional log files, the trace
+    /// pipeline and the metric identity, process-wide. Returns a guard that flushes queued
+    /// lines and spans when dropped.
+    pub fn init(self) -> Result<Guard, Error> {
+        let settings = self.settings()?;
+        if INITIALIZED.swap(true, Ordering::AcqRel) {
+            return Err(Error::AlreadyInitialized);
+        }
+        let result = install(settings);
+        if result.is_err() {
+            INITIALIZED.store(false, Ordering::Release);
+        }
+        result
+    }
+}

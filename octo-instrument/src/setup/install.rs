@@ -1,0 +1,163 @@
+//! Installing what the settings describe: the log sinks and their writer threads, the log and
+//! trace layers on one subscriber, the trace pipeline's globals, the identity and the build-info
+//! series; and the guard (and [`flush`]) that writes out what is queued.
+
+use std::io::IsTerminal;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+
+use super::settings::Settings;
+use crate::filter::Selection;
+use crate::logging::{Background, Format, LogLayer, Sink};
+use crate::trace::Tracing;
+use crate::{Error, env, identity};
+
+/// How long dropping the [`Guard`] waits for queued lines and spans to be written.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub(super) fn install(settings: Settings) -> Result<Guard, Error> {
+    settings.limits.install();
+    let mut layer = LogLayer::new();
+    let mut backgrounds = Vec::new();
+    let queue_bytes = settings.limits.log_queue_bytes;
+
+    let format = if settings.json {
+        Format::Json
+    } else {
+        let color = std::io::stdout().is_terminal() && env::var("NO_COLOR").is_none();
+        Format::Console { color }
+    };
+    let background =
+        Background::spawn("stdout", stdout(), queue_bytes).map_err(|source| Error::Io {
+            context: "starting the log writer thread".into(),
+            source,
+        })?;
+    layer.add(format, Sink::Background(background.clone()));
+    backgrounds.push(background);
+
+    if let Some(dir) = &settings.log_dir {
+        let io_error = |source| Error::Io {
+            context: format!("LOG_DIR={}: cannot write log files there", dir.display()),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io_error)?;
+        let appender = tracing_appender::rolling::RollingFileAppender::builder()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix(&settings.identity.service)
+            .filename_suffix("log")
+            .build(dir)
+            .map_err(|err| io_error(std::io::Error::other(err)))?;
+        let background =
+            Background::spawn("file", appender, queue_bytes).map_err(|source| Error::Io {
+                context: "starting the log file thread".into(),
+                source,
+            })?;
+        layer.add(Format::Json, Sink::Background(background.clone()));
+        backgrounds.push(background);
+    }
+
+    let tracing = Tracing::build(
+        &settings.identity,
+        &settings.directives,
+        settings.sampler,
+        settings.otlp.as_ref(),
+        &settings.limits,
+    )?;
+    let subscriber = tracing_subscriber::registry()
+        .with(layer.with_filter(Selection::logs(&settings.directives)))
+        .with((!settings.traces_disabled).then(|| tracing.layer()));
+    tracing::subscriber::set_global_default(subscriber).map_err(|_| Error::SubscriberAlreadySet)?;
+    tracing.install_global();
+
+    // `init()` runs once per process (a second call is an error before it gets here).
+    identity::set(settings.identity);
+    crate::prom::set_build_info(identity::current());
+    crate::observe::site::register_all();
+    let pipeline = Arc::new(Pipeline {
+        backgrounds,
+        tracing,
+    });
+    let _ = INSTALLED.set(pipeline.clone());
+    Ok(Guard { pipeline })
+}
+
+/// What `init()` installed that holds queued lines and spans.
+struct Pipeline {
+    backgrounds: Vec<Arc<Background>>,
+    tracing: Tracing,
+}
+
+impl Pipeline {
+    fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let logs = self.backgrounds.iter().all(|b| b.flush(timeout));
+        let spans = self
+            .tracing
+            .flush(deadline.saturating_duration_since(Instant::now()));
+        logs && spans
+    }
+}
+
+/// The pipeline `init()` installed, for [`flush`] from anywhere (the shutdown helper).
+static INSTALLED: OnceLock<Arc<Pipeline>> = OnceLock::new();
+
+/// Writes out every log line and exports every span queued so far by the pipeline
+/// [`init`](crate::init) installed, waiting at most `timeout`; false if that took longer. True
+/// at once when `init()` was not called. Blocks: from async code, call it through
+/// `spawn_blocking`.
+///
+/// ```
+/// assert!(octo_instrument::flush(std::time::Duration::from_secs(1)));
+/// ```
+pub fn flush(timeout: Duration) -> bool {
+    INSTALLED
+        .get()
+        .is_none_or(|pipeline| pipeline.flush(timeout))
+}
+
+/// Standard output for the writer thread: its own handle on the descriptor, written without
+/// std's buffer and lock, so a write that would block or fail is seen as such and handled
+/// (retried, or counted) instead of hidden in a buffer. Standard output itself when it cannot be
+/// duplicated.
+fn stdout() -> Box<dyn std::io::Write + Send> {
+    use std::os::fd::AsFd;
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(std::io::stdout()),
+    }
+}
+
+/// Returned by [`init`](crate::init): keep it alive in `main`. Dropping it waits (up to five
+/// seconds) until the log lines queued so far are written, so the last lines of a service that
+/// exits are not lost.
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// let guard = octo_instrument::init().expect("valid environment");
+/// tracing::info!(event = "service.ready");
+/// // Before printing something that must come after the logs (a report, a prompt):
+/// assert!(guard.flush(Duration::from_secs(1)));
+/// drop(guard); // flushes again, at exit
+/// ```
+#[must_use = "dropping the guard at once flushes and leaves nothing to flush at exit"]
+pub struct Guard {
+    pipeline: Arc<Pipeline>,
+}
+
+impl Guard {
+    /// Writes out every line and exports every span queued so far; false if that took longer
+    /// than `timeout` in all.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        self.pipeline.flush(timeout)
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.flush(FLUSH_TIMEOUT);
+    }
+}

@@ -1,0 +1,116 @@
+//! The environment applied over the builder's values, and checked: every bad value is an error
+//! naming its variable and what it accepts.
+
+use std::path::PathBuf;
+
+use opentelemetry_sdk::trace::Sampler;
+
+use super::config::Config;
+use crate::Error;
+use crate::env;
+use crate::identity::{self, Identity};
+use crate::limits::Limits;
+use crate::trace::{self, OtlpSettings};
+
+/// Every setting, after the environment was applied and checked.
+#[derive(Debug)]
+pub(super) struct Settings {
+    pub(super) identity: Identity,
+    pub(super) directives: String,
+    pub(super) json: bool,
+    pub(super) log_dir: Option<PathBuf>,
+    pub(super) sampler: Sampler,
+    pub(super) otlp: Option<OtlpSettings>,
+    /// `OTEL_SDK_DISABLED=true`: no trace layer at all (no ids, no export, no per-span cost).
+    pub(super) traces_disabled: bool,
+    pub(super) limits: Limits,
+}
+
+impl Config {
+    /// Applies the environment over the builder values and checks everything.
+    pub(super) fn settings(&self) -> Result<Settings, Error> {
+        let pick =
+            |variable: &'static str, builder: Option<&String>| -> Option<(&'static str, String)> {
+                env::var(variable)
+                    .map(|v| (variable, v))
+                    .or_else(|| builder.map(|v| (variable, v.clone())))
+            };
+        let service = match pick("SERVICE_NAME", self.service.as_ref()) {
+            Some((var, value)) => env::parse_name(var, &value)?,
+            None => identity::binary_name(),
+        };
+        let environment = match pick("ENVIRONMENT", self.environment.as_ref()) {
+            Some((var, value)) => env::parse_name(var, &value)?,
+            None => "development".to_owned(),
+        };
+        let version = match pick("APP_VERSION", self.version.as_ref()) {
+            Some((var, value)) => env::parse_name(var, &value)?,
+            None => "unknown".to_owned(),
+        };
+        let directives = match pick("LOG_LEVEL", self.log_level.as_ref()) {
+            Some((var, value)) => env::parse_level(var, &value)?,
+            None => "info".to_owned(),
+        };
+        let json = match env::var("JSON_LOGS") {
+            Some(value) => env::parse_bool("JSON_LOGS", &value)?,
+            None => self.json.unwrap_or(true),
+        };
+        let log_dir = env::var("LOG_DIR")
+            .map(PathBuf::from)
+            .or_else(|| self.log_dir.clone());
+        let sampler = trace::sampler::from_env()?;
+        let traces_disabled = env::var("OTEL_SDK_DISABLED")
+            .map(|value| env::parse_bool("OTEL_SDK_DISABLED", &value))
+            .transpose()?
+            .unwrap_or(false);
+        let otlp = trace::otlp_settings(self.otlp_endpoint.as_deref(), self.otlp_protocol)?
+            .filter(|_| !traces_disabled);
+        let limits = self.limits()?;
+        Ok(Settings {
+            identity: Identity {
+                service,
+                environment,
+                version,
+            },
+            directives,
+            json,
+            log_dir,
+            sampler,
+            otlp,
+            traces_disabled,
+            limits,
+        })
+    }
+
+    /// The limits: the OpenTelemetry variables, then ours, then the builder, then the defaults.
+    fn limits(&self) -> Result<Limits, Error> {
+        let defaults = Limits::default();
+        let size = |variable: &'static str| {
+            env::var(variable)
+                .map(|value| env::parse_size(variable, &value))
+                .transpose()
+        };
+        let value_length = size("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT")?
+            .or(self.value_length)
+            .unwrap_or(defaults.log_value_length);
+        let span_value_length =
+            size("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT")?.unwrap_or(value_length);
+        let span_attribute_count = match size("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT")? {
+            Some(count) => count,
+            None => size("OTEL_ATTRIBUTE_COUNT_LIMIT")?
+                .or(self.span_attribute_count)
+                .unwrap_or(defaults.span_attribute_count),
+        };
+        Ok(Limits {
+            log_value_length: value_length,
+            span_value_length,
+            span_attribute_count,
+            log_queue_bytes: size("OCTO_LOG_QUEUE_BYTES")?
+                .or(self.log_queue_bytes)
+                .unwrap_or(defaults.log_queue_bytes),
+            span_queue_bytes: size("OCTO_SPAN_QUEUE_BYTES")?
+                .or(self.span_queue_bytes)
+                .unwrap_or(defaults.span_queue_bytes),
+        })
+    }
+}
