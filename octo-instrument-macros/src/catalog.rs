@@ -118,3 +118,57 @@ pub(crate) fn check<'a>(loaded: &'a Loaded, lit: &LitStr) -> syn::Result<Checked
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(name: &str) -> LitStr {
+        LitStr::new(name, proc_macro2::Span::call_site())
+    }
+
+    /// Regression test for issue 10: a "reported once" flag made every name after the first one
+    /// pass unchecked against a broken catalog, for the life of the expander's process.
+    #[test]
+    fn a_broken_catalog_is_an_error_at_every_name_checked() {
+        let broken = Loaded::Broken("event catalog x, line 2: unknown key `color`".into());
+        for name in ["task.processing", "task.other", "task.processing"] {
+            let err = check(&broken, &lit(name)).err().expect("an error");
+            assert!(err.to_string().contains("unknown key `color`"));
+        }
+    }
+
+    #[test]
+    fn expansions_track_the_file_and_the_variable_that_moves_it() {
+        let catalog = Loaded::Some(Catalog {
+            path: PathBuf::from("/crate/octo-events.toml"),
+            entries: octo_instrument_core::catalog::parse(
+                "[\"task.processing\"]\ndescription = \"x\"",
+            )
+            .unwrap(),
+        });
+        let checked = check(&catalog, &lit("task.processing")).unwrap();
+        let tokens = checked.track.to_string();
+        assert!(
+            tokens.contains("include_bytes ! (\"/crate/octo-events.toml\")"),
+            "{tokens}"
+        );
+        assert!(
+            tokens.contains("option_env ! (\"OCTO_EVENT_CATALOG\")"),
+            "{tokens}"
+        );
+        // Without a catalog the variable is still tracked: setting it later re-checks.
+        let none = check(&Loaded::None, &lit("task.processing")).unwrap();
+        assert!(
+            none.track
+                .to_string()
+                .contains("option_env ! (\"OCTO_EVENT_CATALOG\")")
+        );
+        let unknown = check(&catalog, &lit("task.procesing")).err().unwrap();
+        assert!(
+            unknown
+                .to_string()
+                .contains("did you mean \"task.processing\"?")
+        );
+    }
+}

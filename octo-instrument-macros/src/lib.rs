@@ -25,6 +25,7 @@ pub fn observed(
 pub fn derive_observable(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     match syn::parse::<syn::DeriveInput>(input) {
         Ok(input) => observable::derive(&input).into(),
+        // Not even a type definition: rustc reports the syntax itself.
         Err(err) => err.to_compile_error().into(),
     }
 }

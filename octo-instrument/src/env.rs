@@ -1,7 +1,7 @@
 //! Reading and checking the environment variables of the design's table. Every error names the
 //! variable and what it accepts.
 
-use crate::Error;
+use crate::error::Error;
 
 pub(crate) const LEVELS: &str = "trace, debug, info, warn (or warning), error (or critical), off";
 

@@ -16,8 +16,6 @@
 //! assert!(octo_instrument::sampling::set_rate("docs.sampled_work", 1.5).is_err());
 //! ```
 
-use tracing::Span;
-
 use crate::observe::site::all_sites;
 
 /// Sets the fraction of `event`'s `started`/`completed` lines kept, in (0, 1]; returns how many
@@ -41,19 +39,4 @@ pub fn rate(event: &str) -> Option<f64> {
     all_sites()
         .find(|site| site.event() == event)
         .map(crate::observe::site::CallSite::sample_rate)
-}
-
-/// Whether a call in `span` keeps its lines at `rate`: by its trace id where it has one, else at
-/// random.
-pub(crate) fn keep(span: &Span, rate: f64) -> bool {
-    let draw = span
-        .in_scope(|| {
-            crate::span_data::with_current_ids(|trace_id, _| {
-                let mut low = [0; 8];
-                low.copy_from_slice(&trace_id[8..]);
-                u64::from_be_bytes(low)
-            })
-        })
-        .unwrap_or_else(crate::random::u64);
-    (draw as f64) < rate * (u64::MAX as f64)
 }

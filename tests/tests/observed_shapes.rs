@@ -107,6 +107,8 @@ mod renamed {
 
 #[observed(event = "shape.crate_path", crate = renamed::octo)]
 fn through_renamed_crate() -> u8 {
+    // The log macros take the same override (issue 10).
+    renamed::octo::info!(crate = renamed::octo, "shape.renamed_log", n = 1);
     1
 }
 

@@ -2,6 +2,8 @@
 
 use syn::{Attribute, Field, LitStr};
 
+use crate::diag::Diagnostics;
+
 /// How a field is recorded.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -15,7 +17,7 @@ pub(crate) enum Mode {
 }
 
 impl Mode {
-    fn keyword(self) -> &'static str {
+    pub(crate) fn keyword(self) -> &'static str {
         match self {
             Self::Value => "",
             Self::Display => "display",
@@ -34,8 +36,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) mode: Mode,
 }
 
-/// Reads a field's `#[observe(...)]` attributes; every mistake goes into `errors`.
-pub(crate) fn field(field: &Field, errors: &mut Vec<syn::Error>) -> FieldAttrs {
+/// Reads a field's `#[observe(...)]` attributes; every mistake goes into `diag`.
+pub(crate) fn field(field: &Field, diag: &mut Diagnostics) -> FieldAttrs {
     let mut attrs = FieldAttrs {
         name: None,
         mode: Mode::Value,
@@ -88,15 +90,13 @@ pub(crate) fn field(field: &Field, errors: &mut Vec<syn::Error>) -> FieldAttrs {
             attrs.mode = mode;
             Ok(())
         });
-        if let Err(err) = result {
-            errors.push(err);
-        }
+        diag.keep(result);
     }
     attrs
 }
 
 /// `#[observe(crate = path)]` on the type, for a renamed dependency.
-pub(crate) fn container(attrs: &[Attribute], errors: &mut Vec<syn::Error>) -> Option<syn::Path> {
+pub(crate) fn container(attrs: &[Attribute], diag: &mut Diagnostics) -> Option<syn::Path> {
     let mut crate_path = None;
     for attr in observe_attrs(attrs) {
         let result = attr.parse_nested_meta(|meta| {
@@ -111,9 +111,7 @@ pub(crate) fn container(attrs: &[Attribute], errors: &mut Vec<syn::Error>) -> Op
                 )))
             }
         });
-        if let Err(err) = result {
-            errors.push(err);
-        }
+        diag.keep(result);
     }
     crate_path
 }

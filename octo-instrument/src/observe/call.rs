@@ -41,7 +41,7 @@ impl ObservedCall {
     pub fn start(site: &'static CallSite, span: Span) -> Self {
         site.metrics().start();
         let rate = site.sample_rate();
-        let keep = rate >= 1.0 || crate::sampling::keep(&span, rate);
+        let keep = rate >= 1.0 || keeps_lines(&span, rate);
         let call = Self {
             site,
             span,
@@ -225,6 +225,21 @@ impl Drop for ObservedCall {
             },
         );
     }
+}
+
+/// Whether a call in `span` keeps its `started`/`completed` lines at `rate`: decided by its trace
+/// id where it has one (so one request's calls are kept or left out together), else at random.
+fn keeps_lines(span: &Span, rate: f64) -> bool {
+    let draw = span
+        .in_scope(|| {
+            crate::span_data::with_current_ids(|trace_id, _| {
+                let mut low = [0; 8];
+                low.copy_from_slice(&trace_id[8..]);
+                u64::from_be_bytes(low)
+            })
+        })
+        .unwrap_or_else(crate::random::u64);
+    (draw as f64) < rate * (u64::MAX as f64)
 }
 
 /// Span status `ERROR` with the message, as OpenTelemetry shows failed operations.

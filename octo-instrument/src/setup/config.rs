@@ -1,15 +1,12 @@
-//! `Config`: the builder behind `init()`. Its values are defaults the environment overrides
-//! (`settings.rs`); `init` installs what they describe (`install.rs`).
+//! `Config`: the builder behind `init()`, and nothing else. Its values are defaults the
+//! environment overrides (`settings.rs`); `init` and `tracing` build what they describe
+//! (`install.rs`).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::install::{Guard, install};
-use crate::Error;
 use crate::env;
-use crate::trace::{OtlpProtocol, Tracing};
-
-static INITIALIZED: AtomicBool = AtomicBool::new(false);
+use crate::error::Error;
+use crate::trace::OtlpProtocol;
 
 /// The builder behind [`init`](crate::init). Builder values are defaults: the environment
 /// variables of the same meaning win, so operators can change a deployed service's logging
@@ -128,33 +125,5 @@ impl Config {
     pub fn span_queue_bytes(mut self, bytes: usize) -> Self {
         self.span_queue_bytes = Some(bytes);
         self
-    }
-
-    /// Builds the trace pipeline these settings describe without installing anything, for a
-    /// subscriber assembled by hand (see [`trace`](crate::trace)).
-    pub fn tracing(&self) -> Result<Tracing, Error> {
-        let settings = self.settings()?;
-        settings.limits.install();
-        Tracing::build(
-            &settings.identity,
-            &settings.directives,
-            settings.sampler,
-            settings.otlp.as_ref(),
-            &settings.limits,
-        )
-    }
-    /// Installs JSON (or console) logging to stdout, the optional log files, the trace
-    /// pipeline and the metric identity, process-wide. Returns a guard that flushes queued
-    /// lines and spans when dropped.
-    pub fn init(self) -> Result<Guard, Error> {
-        let settings = self.settings()?;
-        if INITIALIZED.swap(true, Ordering::AcqRel) {
-            return Err(Error::AlreadyInitialized);
-        }
-        let result = install(settings);
-        if result.is_err() {
-            INITIALIZED.store(false, Ordering::Release);
-        }
-        result
     }
 }

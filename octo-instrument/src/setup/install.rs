@@ -3,22 +3,58 @@
 //! series; and the guard (and [`flush`]) that writes out what is queued.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 
+use super::config::Config;
 use super::settings::Settings;
+use crate::error::Error;
 use crate::filter::Selection;
 use crate::logging::{Background, Format, LogLayer, Sink};
 use crate::trace::Tracing;
-use crate::{Error, env, identity};
+use crate::{env, identity};
 
 /// How long dropping the [`Guard`] waits for queued lines and spans to be written.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub(super) fn install(settings: Settings) -> Result<Guard, Error> {
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
+impl Config {
+    /// Builds the trace pipeline these settings describe without installing anything, for a
+    /// subscriber assembled by hand (see [`trace`](crate::trace)).
+    pub fn tracing(&self) -> Result<Tracing, Error> {
+        let settings = self.settings()?;
+        settings.limits.install();
+        Tracing::build(
+            &settings.identity,
+            &settings.directives,
+            settings.sampler,
+            settings.otlp.as_ref(),
+            &settings.limits,
+        )
+    }
+
+    /// Installs JSON (or console) logging to stdout, the optional log files, the trace
+    /// pipeline and the metric identity, process-wide. Returns a guard that flushes queued
+    /// lines and spans when dropped.
+    pub fn init(self) -> Result<Guard, Error> {
+        let settings = self.settings()?;
+        if INITIALIZED.swap(true, Ordering::AcqRel) {
+            return Err(Error::AlreadyInitialized);
+        }
+        let result = install(settings);
+        if result.is_err() {
+            INITIALIZED.store(false, Ordering::Release);
+        }
+        result
+    }
+}
+
+fn install(settings: Settings) -> Result<Guard, Error> {
     settings.limits.install();
     let mut layer = LogLayer::new();
     let mut backgrounds = Vec::new();

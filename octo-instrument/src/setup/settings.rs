@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use opentelemetry_sdk::trace::Sampler;
 
 use super::config::Config;
-use crate::Error;
 use crate::env;
+use crate::error::Error;
 use crate::identity::{self, Identity};
 use crate::limits::Limits;
 use crate::trace::{self, OtlpSettings};

@@ -40,8 +40,8 @@ use tracing_subscriber::registry::LookupSpan;
 pub use otlp::OtlpProtocol;
 pub(crate) use otlp::{OtlpSettings, settings as otlp_settings};
 
-use crate::Error;
 use crate::encode::hex::push_hex;
+use crate::error::Error;
 use crate::filter::Selection;
 use crate::identity::Identity;
 use crate::limits::Limits;

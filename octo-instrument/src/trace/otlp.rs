@@ -2,8 +2,8 @@
 //! (`OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`, `..._PROTOCOL`), checked up front so a typo is an
 //! error from `init()` rather than spans silently going nowhere.
 
-use crate::Error;
 use crate::env;
+use crate::error::Error;
 
 /// The OTLP transport.
 ///

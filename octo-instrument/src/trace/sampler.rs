@@ -3,8 +3,8 @@
 
 use opentelemetry_sdk::trace::Sampler;
 
-use crate::Error;
 use crate::env;
+use crate::error::Error;
 
 const SAMPLERS: &str = "always_on, always_off, traceidratio, parentbased_always_on, \
                         parentbased_always_off, parentbased_traceidratio";
