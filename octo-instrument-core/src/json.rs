@@ -135,6 +135,7 @@ impl Write for Escaper<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // reading back the exact value is the point
 mod tests {
     use super::*;
 

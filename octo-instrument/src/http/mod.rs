@@ -16,7 +16,10 @@ pub use client::SendTraced;
 pub use metrics_route::metrics;
 pub use request_id::{HEADER as REQUEST_ID_HEADER, RequestId};
 #[cfg(feature = "axum")]
-pub use server::{ResponseFuture, ServerLayer, ServerService, UNMATCHED};
+pub use server::{
+    LogRequest, LogResponse, OnRequest, OnResponse, RequestEnd, RequestStart, ResponseBody,
+    ResponseFuture, ServerLayer, ServerService, UNMATCHED,
+};
 
 /// Whether a router in this process has [`ServerLayer`]: what the exported catalog reports.
 #[cfg(feature = "axum")]

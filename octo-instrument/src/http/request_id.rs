@@ -38,10 +38,14 @@ impl RequestId {
 
     /// The inbound header's value when it is well-formed, else a fresh id.
     pub fn from_header(value: Option<&str>) -> Self {
-        match value {
-            Some(value) if is_well_formed(value) => Self(value.into()),
-            _ => Self::new(),
-        }
+        Self::well_formed(value).unwrap_or_default()
+    }
+
+    /// `value` as an id, if it is well-formed.
+    pub(crate) fn well_formed(value: Option<&str>) -> Option<Self> {
+        value
+            .filter(|value| is_well_formed(value))
+            .map(|value| Self(value.into()))
     }
 
     /// The id as text.

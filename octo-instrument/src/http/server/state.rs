@@ -1,0 +1,324 @@
+//! One request from its start to its single outcome: the server span with its attributes and
+//! trace parent, the request id on it, the HTTP families, the start and end hooks, and the
+//! `request.panicked` / `request.cancelled` lines.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, MatchedPath};
+use http::{HeaderValue, Method, Request, StatusCode, Version};
+use octo_instrument_core::families::{HTTP_COMPONENT, OTHER_METHOD, UNMATCHED_ENDPOINT};
+use opentelemetry::trace::{Status, TraceContextExt};
+use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use super::Parts;
+use super::hooks::{RequestEnd, RequestStart};
+use crate::http::request_id::RequestId;
+use crate::prom::http::HTTP;
+use crate::trace::{propagation, span_value};
+
+/// One request from its start to its single outcome: completed (its head, or its whole body
+/// where the layer waits for it), panicked, or cancelled (dropped before its response, as when
+/// the client goes away).
+pub(super) struct RequestState {
+    pub(super) span: Span,
+    parts: Arc<Parts>,
+    start: Instant,
+    method: &'static str,
+    route: Option<String>,
+    endpoint: String,
+    path: String,
+    client: Option<SocketAddr>,
+    pub(super) request_id: RequestId,
+    in_flight: prometheus::IntGauge,
+    panic: Option<String>,
+    /// The status of the response head, once it is known.
+    status: Option<StatusCode>,
+    done: bool,
+}
+
+impl RequestState {
+    pub(super) fn start<B>(
+        request: &mut Request<B>,
+        parts: Arc<Parts>,
+        request_id: RequestId,
+    ) -> Self {
+        let start = Instant::now();
+        let method = method_label(request.method());
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|path| path.as_str().to_owned());
+        let endpoint = route
+            .clone()
+            .unwrap_or_else(|| UNMATCHED_ENDPOINT.to_owned());
+        let path = request.uri().path().to_owned();
+        let client = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0);
+
+        // A server span starts its own trace unless the caller sent one: never a child of
+        // whatever span happens to be current where the server runs.
+        let span = tracing::info_span!(
+            target: "octo_instrument::http",
+            parent: None,
+            "request",
+            // `{method} {route}`, or the method alone where no route matched (the HTTP
+            // conventions' rule: never the raw path, which is unbounded).
+            otel.name = %SpanName(method, route.as_deref()),
+            otel.kind = "server",
+            request_id = %request_id,
+        );
+        let parent = propagation::extract(request.headers());
+        if parent.span().span_context().is_valid() {
+            let _ = span.set_parent(parent);
+        }
+        set_request_attributes(&span, request, method, route.as_deref(), client);
+        attach_request_id(&span, &request_id);
+        request.extensions_mut().insert(request_id.clone());
+
+        let in_flight = HTTP.start(method, &endpoint);
+        span.in_scope(|| {
+            parts.on_request.on_request(&RequestStart {
+                method,
+                path: &path,
+                route: route.as_deref(),
+                client,
+                request_id: &request_id,
+                headers: request.headers(),
+            });
+        });
+        Self {
+            span,
+            parts,
+            start,
+            method,
+            route,
+            endpoint,
+            path,
+            client,
+            request_id,
+            in_flight,
+            panic: None,
+            status: None,
+            done: false,
+        }
+    }
+
+    /// Whether the request ends with its response body.
+    pub(super) fn until_body_end(&self) -> bool {
+        self.parts.until_body_end
+    }
+
+    /// The response head is ready: its status goes on the span (`ERROR` for a 5xx).
+    pub(super) fn head(&mut self, status: StatusCode) {
+        self.status = Some(status);
+        let code = status.as_u16();
+        self.span
+            .set_attribute("http.response.status_code", i64::from(code));
+        if status.is_server_error() {
+            self.span
+                .set_status(Status::error(self.panic.clone().unwrap_or_else(|| {
+                    format!("{code} {}", status.canonical_reason().unwrap_or(""))
+                })));
+        }
+    }
+
+    /// The request is over: its duration and status in the HTTP families, its end hook.
+    pub(super) fn finish(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let status = self.status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let elapsed = self.start.elapsed();
+        HTTP.finish(self.method, &self.endpoint, status.as_u16(), elapsed);
+        if status.is_server_error() && self.panic.is_none() {
+            crate::prom::count_error(HTTP_COMPONENT, "server_error");
+        }
+        let _entered = self.span.enter();
+        self.parts.on_response.on_response(&RequestEnd {
+            method: self.method,
+            path: &self.path,
+            route: self.route.as_deref(),
+            client: self.client,
+            request_id: &self.request_id,
+            status,
+            duration: elapsed,
+        });
+    }
+
+    pub(super) fn panicked(&mut self, payload: &(dyn std::any::Any + Send)) {
+        let message = crate::panic::message(payload).to_owned();
+        crate::prom::count_error(HTTP_COMPONENT, "panic");
+        self.span.in_scope(|| {
+            tracing::error!(
+                target: "octo_instrument::http",
+                event = "request.panicked",
+                method = self.method,
+                path = %self.path,
+                panic = %message,
+            );
+        });
+        self.panic = Some(message);
+    }
+}
+
+impl Drop for RequestState {
+    fn drop(&mut self) {
+        self.in_flight.dec();
+        if self.done {
+            return;
+        }
+        if self.status.is_some() {
+            // The head was sent and the body cut short (the client went away mid-body): the
+            // request ends here, with the status it got.
+            self.finish();
+            return;
+        }
+        // Dropped before a response: the connection closed or a timeout layer gave up. Counted
+        // under nginx's 499 ("client closed request") so the request is not lost from the rates.
+        let elapsed = self.start.elapsed();
+        HTTP.finish(self.method, &self.endpoint, 499, elapsed);
+        self.span.in_scope(|| {
+            tracing::warn!(
+                target: "octo_instrument::http",
+                event = "request.cancelled",
+                method = self.method,
+                path = %self.path,
+                duration_ms = octo_instrument_core::json::millis(elapsed),
+            );
+        });
+    }
+}
+
+/// The method as a bounded label: the standard methods by name, anything else `_OTHER` (as the
+/// OpenTelemetry conventions say), so a client cannot invent series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => OTHER_METHOD,
+    }
+}
+
+/// The OpenTelemetry HTTP server attributes: set on the trace only, not as span fields, so log
+/// lines inside the request stay short.
+fn set_request_attributes<B>(
+    span: &Span,
+    request: &Request<B>,
+    method: &'static str,
+    route: Option<&str>,
+    client: Option<SocketAddr>,
+) {
+    if span.is_disabled() {
+        return;
+    }
+    span.set_attribute("http.request.method", method);
+    span.set_attribute("url.path", span_value(request.uri().path()).into_owned());
+    span.set_attribute(
+        "url.scheme",
+        request.uri().scheme_str().unwrap_or("http").to_owned(),
+    );
+    if let Some(route) = route {
+        span.set_attribute("http.route", span_value(route).into_owned());
+    }
+    if let Some(host) = request
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+    {
+        let (address, port) = split_host(host);
+        span.set_attribute("server.address", span_value(address).into_owned());
+        if let Some(port) = port {
+            span.set_attribute("server.port", i64::from(port));
+        }
+    }
+    if let Some(client) = client {
+        span.set_attribute("client.address", client.ip().to_string());
+        span.set_attribute("client.port", i64::from(client.port()));
+    }
+    span.set_attribute(
+        "network.protocol.version",
+        match request.version() {
+            Version::HTTP_09 => "0.9",
+            Version::HTTP_10 => "1.0",
+            Version::HTTP_2 => "2",
+            Version::HTTP_3 => "3",
+            _ => "1.1",
+        },
+    );
+    if let Some(agent) = request
+        .headers()
+        .get(http::header::USER_AGENT)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+    {
+        span.set_attribute("user_agent.original", span_value(agent).into_owned());
+    }
+}
+
+/// The server span's name: `GET /api/v1/tasks/{id}`, or `GET` for a request no route matched.
+struct SpanName<'a>(&'static str, Option<&'a str>);
+
+impl std::fmt::Display for SpanName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Some(route) => write!(f, "{} {route}", self.0),
+            None => f.write_str(self.0),
+        }
+    }
+}
+
+fn split_host(host: &str) -> (&str, Option<u16>) {
+    // `example.com:8080`, `[::1]:8080`, or either without a port.
+    let colon = if host.starts_with('[') {
+        host.find("]:").map(|i| i + 1)
+    } else {
+        host.rfind(':')
+    };
+    match colon.and_then(|i| Some((&host[..i], host[i + 1..].parse().ok()?))) {
+        Some((address, port)) => (address, Some(port)),
+        None => (host, None),
+    }
+}
+
+/// Keeps the request id on the span itself, where [`RequestId::current`] finds it from any
+/// span inside the request.
+fn attach_request_id(span: &Span, request_id: &RequestId) {
+    crate::span_data::with_span_ref(span, |span| {
+        span.extensions_mut().insert(request_id.clone());
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SpanName, split_host};
+
+    #[test]
+    fn span_names_follow_the_http_conventions() {
+        assert_eq!(
+            SpanName("GET", Some("/tasks/{id}")).to_string(),
+            "GET /tasks/{id}"
+        );
+        assert_eq!(SpanName("GET", None).to_string(), "GET");
+    }
+
+    #[test]
+    fn host_and_port() {
+        assert_eq!(split_host("example.com:8080"), ("example.com", Some(8080)));
+        assert_eq!(split_host("example.com"), ("example.com", None));
+        assert_eq!(split_host("[::1]:8080"), ("[::1]", Some(8080)));
+        assert_eq!(split_host("[::1]"), ("[::1]", None));
+        assert_eq!(split_host("host:notaport"), ("host:notaport", None));
+    }
+}
