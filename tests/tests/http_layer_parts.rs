@@ -132,16 +132,17 @@ fn hooks_decide_what_is_logged_at_the_start_and_the_end() {
                 .layer(
                     ServerLayer::new()
                         .on_request(move |start: &RequestStart<'_>| {
+                            let request = &start.request;
                             on_start.lock().unwrap().push(format!(
                                 "start {} {} {:?}",
-                                start.method, start.path, start.route
+                                request.method, request.path, request.route
                             ));
                         })
                         .on_response(move |end: &RequestEnd<'_>| {
                             on_end.lock().unwrap().push(format!(
                                 "end {} {}",
                                 end.status.as_u16(),
-                                end.request_id
+                                end.request.request_id
                             ));
                             tracing::info!(
                                 event = "custom.completed",

@@ -17,8 +17,8 @@ pub use metrics_route::metrics;
 pub use request_id::{HEADER as REQUEST_ID_HEADER, RequestId};
 #[cfg(feature = "axum")]
 pub use server::{
-    LogRequest, LogResponse, OnRequest, OnResponse, RequestEnd, RequestStart, ResponseBody,
-    ResponseFuture, ServerLayer, ServerService, UNMATCHED,
+    LogRequest, LogResponse, OnRequest, OnResponse, RequestEnd, RequestInfo, RequestStart,
+    ResponseBody, ResponseFuture, ServerLayer, ServerService, UNMATCHED,
 };
 
 /// Whether a router in this process has [`ServerLayer`]: what the exported catalog reports.

@@ -10,9 +10,9 @@ use http::StatusCode;
 
 use super::super::request_id::RequestId;
 
-/// A request as it starts: what an [`OnRequest`] hook sees, inside the request's span.
+/// The request a hook is called for.
 #[non_exhaustive]
-pub struct RequestStart<'a> {
+pub struct RequestInfo<'a> {
     /// The method, as the metrics label it (`_OTHER` for a non-standard one).
     pub method: &'a str,
     /// The path, as the client sent it.
@@ -23,7 +23,14 @@ pub struct RequestStart<'a> {
     pub client: Option<SocketAddr>,
     /// The request's id.
     pub request_id: &'a RequestId,
-    /// The request's headers.
+}
+
+/// A request as it starts: what an [`OnRequest`] hook sees, inside the request's span.
+#[non_exhaustive]
+pub struct RequestStart<'a> {
+    /// The request.
+    pub request: RequestInfo<'a>,
+    /// Its headers.
     pub headers: &'a http::HeaderMap,
 }
 
@@ -31,16 +38,8 @@ pub struct RequestStart<'a> {
 /// it): what an [`OnResponse`] hook sees, inside the request's span.
 #[non_exhaustive]
 pub struct RequestEnd<'a> {
-    /// The method, as the metrics label it.
-    pub method: &'a str,
-    /// The path, as the client sent it.
-    pub path: &'a str,
-    /// The matched route template, where a route matched.
-    pub route: Option<&'a str>,
-    /// The client's address, where the server has connect info.
-    pub client: Option<SocketAddr>,
-    /// The request's id.
-    pub request_id: &'a RequestId,
+    /// The request.
+    pub request: RequestInfo<'a>,
     /// The response's status.
     pub status: StatusCode,
     /// From the request's start to its end.
@@ -53,7 +52,7 @@ pub struct RequestEnd<'a> {
 /// use octo_instrument::http::{RequestStart, ServerLayer};
 ///
 /// let layer = ServerLayer::new().on_request(|request: &RequestStart<'_>| {
-///     tracing::debug!(event = "request.received", path = request.path);
+///     tracing::debug!(event = "request.received", path = request.request.path);
 /// });
 /// # let _ = layer;
 /// ```
@@ -103,9 +102,14 @@ impl<F: Fn(&RequestEnd<'_>) + Send + Sync + 'static> OnResponse for F {
 pub struct LogRequest;
 
 impl OnRequest for LogRequest {
-    fn on_request(&self, request: &RequestStart<'_>) {
-        let (method, path) = (request.method, request.path);
-        match request.client {
+    fn on_request(&self, start: &RequestStart<'_>) {
+        let RequestInfo {
+            method,
+            path,
+            client,
+            ..
+        } = start.request;
+        match client {
             Some(client) => tracing::info!(
                 target: "octo_instrument::http",
                 event = "request.started",
@@ -135,10 +139,10 @@ impl OnRequest for LogRequest {
 pub struct LogResponse;
 
 impl OnResponse for LogResponse {
-    fn on_response(&self, request: &RequestEnd<'_>) {
-        let (method, path) = (request.method, request.path);
-        let status_code = request.status.as_u16();
-        let duration_ms = octo_instrument_core::json::millis(request.duration);
+    fn on_response(&self, end: &RequestEnd<'_>) {
+        let RequestInfo { method, path, .. } = end.request;
+        let status_code = end.status.as_u16();
+        let duration_ms = octo_instrument_core::json::millis(end.duration);
         // tracing's levels are static, hence one call per level.
         macro_rules! completed {
             ($level:ident) => {
@@ -152,7 +156,7 @@ impl OnResponse for LogResponse {
                 )
             };
         }
-        if request.status.is_server_error() {
+        if end.status.is_server_error() {
             completed!(error);
         } else {
             completed!(info);

@@ -19,7 +19,9 @@ use tower_service::Service;
 
 pub use body::ResponseBody;
 pub use future::ResponseFuture;
-pub use hooks::{LogRequest, LogResponse, OnRequest, OnResponse, RequestEnd, RequestStart};
+pub use hooks::{
+    LogRequest, LogResponse, OnRequest, OnResponse, RequestEnd, RequestInfo, RequestStart,
+};
 
 use super::request_id::{HEADER, RequestId};
 use state::RequestState;

@@ -14,7 +14,7 @@ use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::Parts;
-use super::hooks::{RequestEnd, RequestStart};
+use super::hooks::{RequestEnd, RequestInfo, RequestStart};
 use crate::http::request_id::RequestId;
 use crate::prom::http::HTTP;
 use crate::trace::{propagation, span_value};
@@ -83,11 +83,13 @@ impl RequestState {
         let in_flight = HTTP.start(method, &endpoint);
         span.in_scope(|| {
             parts.on_request.on_request(&RequestStart {
-                method,
-                path: &path,
-                route: route.as_deref(),
-                client,
-                request_id: &request_id,
+                request: RequestInfo {
+                    method,
+                    path: &path,
+                    route: route.as_deref(),
+                    client,
+                    request_id: &request_id,
+                },
                 headers: request.headers(),
             });
         });
@@ -141,11 +143,13 @@ impl RequestState {
         }
         let _entered = self.span.enter();
         self.parts.on_response.on_response(&RequestEnd {
-            method: self.method,
-            path: &self.path,
-            route: self.route.as_deref(),
-            client: self.client,
-            request_id: &self.request_id,
+            request: RequestInfo {
+                method: self.method,
+                path: &self.path,
+                route: self.route.as_deref(),
+                client: self.client,
+                request_id: &self.request_id,
+            },
             status,
             duration: elapsed,
         });
