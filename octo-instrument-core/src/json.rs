@@ -1,7 +1,7 @@
 //! JSON encodings every output shares: strings escaped as JSON requires, integers, and floats in
 //! their shortest round-trip form, so a number keeps its precision wherever it goes
 //! (`slo_error_ratio = 0.0015` is exported as `0.0015`, a field `0.9995` logs as `0.9995`).
-//! Durations are rounded to the microsecond where they are measured ([`millis`]), not here.
+//! Durations are cut to whole microseconds where they are measured ([`millis`]), not here.
 //!
 //! ```
 //! use octo_instrument_core::json;
@@ -99,9 +99,14 @@ fn write_thousandths(out: &mut String, thousandths: i64) {
     out.push_str(std::str::from_utf8(&digits[..width]).expect("ASCII digits"));
 }
 
-/// A duration in milliseconds, rounded to the microsecond: the `duration_ms` of log lines.
+/// A duration in milliseconds, in whole microseconds: the `duration_ms` of log lines. Integer
+/// arithmetic only (no float rounding call), since every observed call computes it.
 pub fn millis(elapsed: Duration) -> f64 {
-    (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0
+    let micros = elapsed
+        .as_secs()
+        .saturating_mul(1_000_000)
+        .saturating_add(u64::from(elapsed.subsec_micros()));
+    micros as f64 / 1000.0
 }
 
 /// A `fmt::Write` that escapes what it is given as the inside of a JSON string.
@@ -179,9 +184,9 @@ mod tests {
     }
 
     #[test]
-    fn durations_are_rounded_to_the_microsecond() {
-        assert_eq!(f(millis(Duration::from_nanos(30_526_400))), "30.526");
-        assert_eq!(f(millis(Duration::from_nanos(1_999_600))), "2");
+    fn durations_are_in_whole_microseconds() {
+        assert_eq!(f(millis(Duration::from_nanos(30_526_900))), "30.526");
+        assert_eq!(f(millis(Duration::from_nanos(1_999_600))), "1.999");
         assert_eq!(f(millis(Duration::from_secs(3))), "3000");
     }
 
