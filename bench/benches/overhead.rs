@@ -150,6 +150,35 @@ fn logs_filtered() -> Dispatch {
     ))
 }
 
+/// A layer that wants every `INFO` span and does nothing with it: what the registry alone costs.
+fn registry_spans() -> Dispatch {
+    struct Noop;
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Noop {}
+    Dispatch::new(
+        tracing_subscriber::registry()
+            .with(
+                octo_instrument::logging::LogLayer::json(std::io::sink())
+                    .with_filter(LevelFilter::WARN),
+            )
+            .with(
+                Noop.with_filter(tracing_subscriber::filter::filter_fn(|metadata| {
+                    metadata.is_span() && *metadata.level() <= tracing::Level::INFO
+                })),
+            ),
+    )
+}
+
+/// The registry alone, with a global (not per-layer) filter that enables `INFO` spans only.
+fn registry_global_filter() -> Dispatch {
+    struct Noop;
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Noop {}
+    Dispatch::new(tracing_subscriber::registry().with(Noop).with(
+        tracing_subscriber::filter::filter_fn(|metadata| {
+            metadata.is_span() && *metadata.level() <= tracing::Level::INFO
+        }),
+    ))
+}
+
 /// What `init()` installs with `LOG_LEVEL=warn` and no OTLP endpoint: every `INFO` span is an
 /// OpenTelemetry span with ids (so log lines could carry them), nothing is exported.
 fn traced_logs_filtered() -> Dispatch {
@@ -225,6 +254,16 @@ fn sync_variants() -> Vec<Variant> {
         Variant {
             name: "observed_logs_filtered",
             dispatch: logs_filtered,
+            call: observed_work,
+        },
+        Variant {
+            name: "observed_registry_spans",
+            dispatch: registry_spans,
+            call: observed_work,
+        },
+        Variant {
+            name: "observed_registry_global_filter",
+            dispatch: registry_global_filter,
             call: observed_work,
         },
         Variant {

@@ -87,3 +87,38 @@ impl<S: Subscriber> Filter<S> for Selection {
         Filter::<S>::on_close(&self.env, id, ctx);
     }
 }
+
+/// The same selection as the subscriber's one global filter (what `init()` installs).
+impl<S: Subscriber> tracing_subscriber::Layer<S> for Selection {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        Filter::<S>::callsite_enabled(self, metadata)
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, cx: Context<'_, S>) -> bool {
+        Filter::<S>::enabled(self, metadata, &cx)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Filter::<S>::max_level_hint(self)
+    }
+
+    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        Filter::<S>::on_new_span(self, attrs, id, ctx);
+    }
+
+    fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
+        Filter::<S>::on_record(self, id, values, ctx);
+    }
+
+    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        Filter::<S>::on_enter(self, id, ctx);
+    }
+
+    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
+        Filter::<S>::on_exit(self, id, ctx);
+    }
+
+    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
+        Filter::<S>::on_close(self, id, ctx);
+    }
+}

@@ -34,6 +34,7 @@ pub const DEFAULT_SPAN_QUEUE_BYTES: usize = 16 * 1024 * 1024;
 pub const TRUNCATED_MARKER: &str = "…[truncated]";
 
 static LOG_VALUE_LENGTH: AtomicUsize = AtomicUsize::new(DEFAULT_VALUE_LENGTH);
+#[cfg(feature = "otel-sdk")]
 static SPAN_VALUE_LENGTH: AtomicUsize = AtomicUsize::new(DEFAULT_VALUE_LENGTH);
 
 /// The limits in force, as `init()` resolved them.
@@ -63,6 +64,7 @@ impl Limits {
     /// to the trace pipeline and the queues).
     pub(crate) fn install(&self) {
         LOG_VALUE_LENGTH.store(self.log_value_length, Relaxed);
+        #[cfg(feature = "otel-sdk")]
         SPAN_VALUE_LENGTH.store(self.span_value_length, Relaxed);
     }
 }
@@ -73,7 +75,9 @@ pub(crate) fn log_value_length() -> usize {
     LOG_VALUE_LENGTH.load(Relaxed)
 }
 
-/// The longest span attribute value, in bytes.
+/// The longest span attribute value, in bytes (the SDK's pipeline reads it here; the native one
+/// holds its own).
+#[cfg(feature = "otel-sdk")]
 #[inline]
 pub(crate) fn span_value_length() -> usize {
     SPAN_VALUE_LENGTH.load(Relaxed)

@@ -5,14 +5,13 @@ use std::collections::HashSet;
 use std::fmt::{Debug, Display};
 use std::sync::{LazyLock, Mutex};
 
-use opentelemetry::{Key, KeyValue, Value};
 use tracing::Span;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::{Observable, REDACTED, Recorder};
 use crate::encode::fields::Fields;
 use crate::encode::json;
 use crate::span_data::ContractFields;
+use crate::trace::api::{self, Attr};
 
 /// Records `value`'s contract fields on the current span: every log line inside it carries them
 /// from here on, and the span has them as attributes.
@@ -53,9 +52,12 @@ pub fn record_in<T: Observable + ?Sized>(span: &Span, value: &T) {
             extensions.insert(ContractFields(std::mem::take(&mut collected.fields)));
         }
     });
-    for attribute in collected.attributes {
-        span.set_attribute(attribute.key, attribute.value);
-    }
+    let attributes: Vec<(&'static str, Attr<'_>)> = collected
+        .attributes
+        .iter()
+        .map(|(key, value)| (*key, value.as_attr()))
+        .collect();
+    api::set_attributes(span, &attributes);
 }
 
 /// The fields `value` records, as `(name, JSON value)`: what a log line would show.
@@ -73,45 +75,63 @@ pub fn fields_of<T: Observable + ?Sized>(value: &T) -> Vec<(&'static str, String
 #[derive(Default)]
 struct Collected {
     fields: Fields,
-    attributes: Vec<KeyValue>,
+    attributes: Vec<(&'static str, Owned)>,
+}
+
+/// An attribute value held until the span takes it.
+enum Owned {
+    Int(i64),
+    Double(f64),
+    Bool(bool),
+    Str(String),
+}
+
+impl Owned {
+    fn as_attr(&self) -> Attr<'_> {
+        match self {
+            Self::Int(v) => Attr::Int(*v),
+            Self::Double(v) => Attr::Double(*v),
+            Self::Bool(v) => Attr::Bool(*v),
+            Self::Str(v) => Attr::Str(v),
+        }
+    }
 }
 
 impl Collected {
-    fn attribute(&mut self, name: &'static str, value: impl Into<Value>) {
-        self.attributes
-            .push(KeyValue::new(Key::from_static_str(name), value));
+    fn attribute(&mut self, name: &'static str, value: Owned) {
+        self.attributes.push((name, value));
     }
 }
 
 impl Recorder for Collected {
     fn record_str(&mut self, name: &'static str, value: &str) {
         self.fields.push_str(name, value);
-        self.attribute(name, crate::trace::span_value(value).into_owned());
+        self.attribute(name, Owned::Str(value.to_owned()));
     }
 
     fn record_i64(&mut self, name: &'static str, value: i64) {
         self.fields
             .push_key(name, |out| json::write_i64(out, value));
-        self.attribute(name, value);
+        self.attribute(name, Owned::Int(value));
     }
 
     fn record_u64(&mut self, name: &'static str, value: u64) {
         self.fields
             .push_key(name, |out| json::write_u64(out, value));
-        self.attribute(name, i64::try_from(value).unwrap_or(i64::MAX));
+        self.attribute(name, Owned::Int(i64::try_from(value).unwrap_or(i64::MAX)));
     }
 
     fn record_f64(&mut self, name: &'static str, value: f64) {
         self.fields
             .push_key(name, |out| json::write_f64(out, value));
-        self.attribute(name, value);
+        self.attribute(name, Owned::Double(value));
     }
 
     fn record_bool(&mut self, name: &'static str, value: bool) {
         self.fields.push_key(name, |out| {
             out.push_str(if value { "true" } else { "false" });
         });
-        self.attribute(name, value);
+        self.attribute(name, Owned::Bool(value));
     }
 
     fn record_display(&mut self, name: &'static str, value: &dyn Display) {

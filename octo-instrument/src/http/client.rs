@@ -3,11 +3,10 @@
 
 use std::future::Future;
 
-use opentelemetry::trace::Status;
 use tracing::Instrument;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::request_id::{HEADER, RequestId};
+use crate::trace::api::{self, Attr};
 use crate::trace::propagation;
 
 /// Sends a reqwest request with a client span and the propagation headers.
@@ -42,7 +41,9 @@ impl SendTraced for reqwest::RequestBuilder {
         let (client, request) = self.build_split();
         let prepared = request.map(|mut request| {
             let span = client_span(&request);
-            propagation::inject(&span.context(), request.headers_mut());
+            if let Some(context) = api::context(&span) {
+                propagation::inject(&context, request.headers_mut());
+            }
             if !request.headers().contains_key(HEADER)
                 && let Some(id) = span.in_scope(RequestId::current)
             {
@@ -56,14 +57,18 @@ impl SendTraced for reqwest::RequestBuilder {
             match &result {
                 Ok(response) => {
                     let status = response.status();
-                    span.set_attribute("http.response.status_code", i64::from(status.as_u16()));
+                    api::set_attribute(
+                        &span,
+                        "http.response.status_code",
+                        Attr::Int(i64::from(status.as_u16())),
+                    );
                     if status.is_server_error() {
-                        span.set_status(Status::error(status.to_string()));
+                        api::set_error(&span, &status);
                     }
                 }
                 Err(err) => {
-                    span.set_attribute("error.type", error_type(err));
-                    span.set_status(Status::error(err.to_string()));
+                    api::set_attribute(&span, "error.type", Attr::Str(error_type(err)));
+                    api::set_error(&span, err);
                 }
             }
             result
@@ -83,25 +88,25 @@ fn client_span(request: &reqwest::Request) -> tracing::Span {
         return span;
     }
     let url = request.url();
-    span.set_attribute("http.request.method", method);
     // Without credentials or query: those can hold secrets.
-    span.set_attribute(
-        "url.full",
-        crate::trace::span_value(&format!(
-            "{}://{}{}{}",
-            url.scheme(),
-            url.host_str().unwrap_or_default(),
-            url.port().map(|p| format!(":{p}")).unwrap_or_default(),
-            url.path()
-        ))
-        .into_owned(),
+    let full = format!(
+        "{}://{}{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default(),
+        url.path()
     );
+    let mut attributes = vec![
+        ("http.request.method", Attr::Str(&method)),
+        ("url.full", Attr::Str(&full)),
+    ];
     if let Some(host) = url.host_str() {
-        span.set_attribute("server.address", host.to_owned());
+        attributes.push(("server.address", Attr::Str(host)));
     }
     if let Some(port) = url.port_or_known_default() {
-        span.set_attribute("server.port", i64::from(port));
+        attributes.push(("server.port", Attr::Int(i64::from(port))));
     }
+    api::set_attributes(&span, &attributes);
     span
 }
 

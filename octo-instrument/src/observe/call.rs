@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use tracing::Span;
 use tracing_core::field::Value;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::emit::{Line, emit};
 use super::probe::ErrorReport;
@@ -245,7 +244,7 @@ fn keeps_lines(span: &Span, rate: f64) -> bool {
 /// Span status `ERROR` with the message, as OpenTelemetry shows failed operations.
 fn mark_failed(span: &Span, message: &dyn Display) {
     if !span.is_disabled() {
-        span.set_status(opentelemetry::trace::Status::error(message.to_string()));
+        crate::trace::api::set_error(span, message);
     }
 }
 

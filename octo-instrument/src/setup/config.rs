@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::env;
 use crate::error::Error;
-use crate::trace::OtlpProtocol;
+use crate::trace::{OtlpProtocol, SpanPipeline};
 
 /// The builder behind [`init`](crate::init). Builder values are defaults: the environment
 /// variables of the same meaning win, so operators can change a deployed service's logging
@@ -35,6 +35,7 @@ pub struct Config {
     pub(super) span_attribute_count: Option<usize>,
     pub(super) log_queue_bytes: Option<usize>,
     pub(super) span_queue_bytes: Option<usize>,
+    pub(super) span_pipeline: Option<SpanPipeline>,
 }
 
 impl Config {
@@ -124,6 +125,14 @@ impl Config {
     /// set; spans beyond are dropped and counted. Default 16 MiB.
     pub fn span_queue_bytes(mut self, bytes: usize) -> Self {
         self.span_queue_bytes = Some(bytes);
+        self
+    }
+
+    /// Which span pipeline turns spans into OpenTelemetry spans, unless `OCTO_SPAN_PIPELINE`
+    /// (`native` or `opentelemetry-sdk`) is set: the native one by default; the OpenTelemetry
+    /// SDK's (feature `otel-sdk`) for a service that also uses the OpenTelemetry API directly.
+    pub fn span_pipeline(mut self, pipeline: SpanPipeline) -> Self {
+        self.span_pipeline = Some(pipeline);
         self
     }
 }

@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
-use opentelemetry_sdk::trace::Sampler;
+use crate::trace::sampler::Sampler;
 
 use super::config::Config;
 use crate::env;
 use crate::error::Error;
 use crate::identity::{self, Identity};
 use crate::limits::Limits;
-use crate::trace::{self, OtlpSettings};
+use crate::trace::{self, OtlpSettings, SpanPipeline};
 
 /// Every setting, after the environment was applied and checked.
 #[derive(Debug)]
@@ -24,6 +24,7 @@ pub(super) struct Settings {
     /// `OTEL_SDK_DISABLED=true`: no trace layer at all (no ids, no export, no per-span cost).
     pub(super) traces_disabled: bool,
     pub(super) limits: Limits,
+    pub(super) span_pipeline: SpanPipeline,
 }
 
 impl Config {
@@ -66,6 +67,10 @@ impl Config {
         let otlp = trace::otlp_settings(self.otlp_endpoint.as_deref(), self.otlp_protocol)?
             .filter(|_| !traces_disabled);
         let limits = self.limits()?;
+        let span_pipeline = match env::var("OCTO_SPAN_PIPELINE") {
+            Some(value) => parse_pipeline(&value)?,
+            None => self.span_pipeline.unwrap_or_default(),
+        };
         Ok(Settings {
             identity: Identity {
                 service,
@@ -79,6 +84,7 @@ impl Config {
             otlp,
             traces_disabled,
             limits,
+            span_pipeline,
         })
     }
 
@@ -112,5 +118,25 @@ impl Config {
                 .or(self.span_queue_bytes)
                 .unwrap_or(defaults.span_queue_bytes),
         })
+    }
+}
+
+/// `OCTO_SPAN_PIPELINE`: `native`, or `opentelemetry-sdk` where the build has it.
+fn parse_pipeline(value: &str) -> Result<SpanPipeline, Error> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "native" => Ok(SpanPipeline::Native),
+        #[cfg(feature = "otel-sdk")]
+        "opentelemetry-sdk" => Ok(SpanPipeline::OpenTelemetrySdk),
+        #[cfg(not(feature = "otel-sdk"))]
+        "opentelemetry-sdk" => Err(Error::invalid(
+            "OCTO_SPAN_PIPELINE",
+            value,
+            "native (this build has no `otel-sdk` feature for opentelemetry-sdk)",
+        )),
+        _ => Err(Error::invalid(
+            "OCTO_SPAN_PIPELINE",
+            value,
+            "native or opentelemetry-sdk",
+        )),
     }
 }

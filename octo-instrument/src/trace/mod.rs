@@ -20,19 +20,20 @@
 //! });
 //! ```
 
-#[cfg(feature = "otlp")]
-mod export;
+pub(crate) mod api;
+pub(crate) mod context;
+mod native;
 mod otlp;
 pub(crate) mod propagation;
 pub(crate) mod sampler;
+#[cfg(feature = "otel-sdk")]
+mod sdk;
+#[cfg(any(feature = "axum", feature = "otel-sdk"))]
 mod w3c;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry::KeyValue;
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tracing_core::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::registry::LookupSpan;
@@ -45,20 +46,55 @@ use crate::error::Error;
 use crate::filter::Selection;
 use crate::identity::Identity;
 use crate::limits::Limits;
+use sampler::Sampler;
 
-/// The trace pipeline: the tracer provider and, where an endpoint is configured, the export
-/// queue. Dropping it does not flush; [`Guard`](crate::Guard) does that for `init()`.
+/// Which span pipeline turns `tracing` spans into OpenTelemetry spans.
+///
+/// ```
+/// use octo_instrument::trace::SpanPipeline;
+///
+/// let config = octo_instrument::Config::new().span_pipeline(SpanPipeline::Native);
+/// # let _ = config;
+/// assert_eq!(SpanPipeline::default(), SpanPipeline::Native);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpanPipeline {
+    /// Ours, the default: W3C ids and typed attributes in pooled records, no allocation per span
+    /// once warm, OTLP protobuf encoded on the export thread. What a service that uses
+    /// `tracing` (and this crate) for its spans wants.
+    #[default]
+    Native,
+    /// `tracing-opentelemetry` over the OpenTelemetry SDK (feature `otel-sdk`), for a service
+    /// that also uses the OpenTelemetry API directly (`opentelemetry::Context`,
+    /// `global::tracer`, a crate instrumented with it), so both kinds of spans share one
+    /// context. It costs several times more per span.
+    #[cfg(feature = "otel-sdk")]
+    OpenTelemetrySdk,
+}
+
+/// The trace pipeline: the layer's state and, where an endpoint is configured, the export queue.
+/// Dropping it does not flush; [`Guard`](crate::Guard) does that for `init()`.
 pub struct Tracing {
-    provider: SdkTracerProvider,
+    pipeline: Pipeline,
     directives: String,
-    #[cfg(feature = "otlp")]
-    export: Option<export::ExportQueue>,
+}
+
+enum Pipeline {
+    Native(Arc<native::Shared>),
+    #[cfg(feature = "otel-sdk")]
+    Sdk(sdk::SdkPipeline),
 }
 
 impl std::fmt::Debug for Tracing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pipeline = match &self.pipeline {
+            Pipeline::Native(_) => SpanPipeline::Native,
+            #[cfg(feature = "otel-sdk")]
+            Pipeline::Sdk(_) => SpanPipeline::OpenTelemetrySdk,
+        };
         f.debug_struct("Tracing")
-            .field("provider", &self.provider)
+            .field("pipeline", &pipeline)
             .finish_non_exhaustive()
     }
 }
@@ -70,60 +106,38 @@ impl Tracing {
         sampler: Sampler,
         otlp: Option<&OtlpSettings>,
         limits: &Limits,
+        choice: SpanPipeline,
     ) -> Result<Self, Error> {
-        let resource = Resource::builder()
-            .with_service_name(identity.service.clone())
-            .with_attributes([
-                KeyValue::new("service.version", identity.version.clone()),
-                KeyValue::new("deployment.environment.name", identity.environment.clone()),
-            ])
-            .build();
-        let count = u32::try_from(limits.span_attribute_count).unwrap_or(u32::MAX);
-        let builder = SdkTracerProvider::builder()
-            .with_sampler(sampler)
-            .with_max_attributes_per_span(count)
-            .with_max_attributes_per_event(count)
-            .with_resource(resource.clone());
-        #[cfg(feature = "otlp")]
-        {
-            let export = otlp
-                .map(|settings| {
-                    export::ExportQueue::start(settings, resource, limits.span_queue_bytes).map_err(
-                        |reason| {
-                            Error::invalid(
-                                "OTEL_EXPORTER_OTLP_ENDPOINT",
-                                &settings.endpoint,
-                                format!("an endpoint the OTLP exporter accepts ({reason})"),
-                            )
-                        },
-                    )
-                })
-                .transpose()?;
-            let builder = match &export {
-                Some(queue) => builder.with_span_processor(queue.clone()),
-                None => builder,
-            };
-            Ok(Self {
-                provider: builder.build(),
-                directives: directives.to_owned(),
-                export,
-            })
-        }
         #[cfg(not(feature = "otlp"))]
-        {
-            let _ = resource;
-            if let Some(settings) = otlp {
-                return Err(Error::invalid(
-                    "OTEL_EXPORTER_OTLP_ENDPOINT",
-                    &settings.endpoint,
-                    "no endpoint: this build has no OTLP exporter (enable the `otlp` feature)",
-                ));
-            }
-            Ok(Self {
-                provider: builder.build(),
-                directives: directives.to_owned(),
-            })
+        if let Some(settings) = otlp {
+            return Err(Error::invalid(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                &settings.endpoint,
+                "no endpoint: this build has no OTLP exporter (enable the `otlp` feature)",
+            ));
         }
+        let rejected = |settings: Option<&OtlpSettings>, reason: String| {
+            Error::invalid(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                settings.map_or("", |s| s.endpoint.as_str()),
+                format!("an endpoint the OTLP exporter accepts ({reason})"),
+            )
+        };
+        let pipeline = match choice {
+            SpanPipeline::Native => Pipeline::Native(
+                native::Shared::build(identity, sampler, otlp, limits)
+                    .map_err(|reason| rejected(otlp, reason))?,
+            ),
+            #[cfg(feature = "otel-sdk")]
+            SpanPipeline::OpenTelemetrySdk => Pipeline::Sdk(
+                sdk::SdkPipeline::build(identity, sampler, otlp, limits)
+                    .map_err(|reason| rejected(otlp, reason))?,
+            ),
+        };
+        Ok(Self {
+            pipeline,
+            directives: directives.to_owned(),
+        })
     }
 
     /// The `tracing` layer that turns spans into OpenTelemetry spans: spans at `INFO` and
@@ -133,47 +147,60 @@ impl Tracing {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        // Thread attributes (a string per span) and busy/idle timings (two clock reads per
-        // poll of an async span) cost more per span than they tell; logs carry the durations.
-        tracing_opentelemetry::layer()
-            .with_tracer(self.provider.tracer("octo-instrument"))
-            .with_threads(false)
-            .with_tracked_inactivity(false)
+        self.unfiltered_layer()
             .with_filter(Selection::spans(&self.directives))
     }
 
-    /// The tracer provider, for code that uses the OpenTelemetry API directly.
-    pub fn provider(&self) -> &SdkTracerProvider {
-        &self.provider
+    /// The layer without its filter, for a subscriber whose one global filter selects spans
+    /// (what `init()` builds: a filter per layer costs every span and event more).
+    pub(crate) fn unfiltered_layer<S>(&self) -> impl Layer<S> + 'static
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let native = match &self.pipeline {
+            Pipeline::Native(shared) => Some(shared.layer()),
+            #[cfg(feature = "otel-sdk")]
+            Pipeline::Sdk(_) => None,
+        };
+        #[cfg(feature = "otel-sdk")]
+        let native = {
+            let sdk = match &self.pipeline {
+                Pipeline::Sdk(pipeline) => Some(pipeline.layer()),
+                Pipeline::Native(_) => None,
+            };
+            Layer::and_then(native, sdk)
+        };
+        native
+    }
+
+    /// The OpenTelemetry SDK's tracer provider, where that is the pipeline (feature `otel-sdk`),
+    /// for code that uses the OpenTelemetry API directly.
+    #[cfg(feature = "otel-sdk")]
+    pub fn provider(&self) -> Option<&opentelemetry_sdk::trace::SdkTracerProvider> {
+        match &self.pipeline {
+            Pipeline::Sdk(pipeline) => Some(pipeline.provider()),
+            Pipeline::Native(_) => None,
+        }
     }
 
     /// Exports every finished span queued so far; false when that took longer than `timeout`
     /// (a collector that is down or slow). True at once when nothing is exported.
     pub fn flush(&self, timeout: Duration) -> bool {
-        #[cfg(feature = "otlp")]
-        if let Some(export) = &self.export {
-            return export.flush(timeout);
+        match &self.pipeline {
+            Pipeline::Native(shared) => shared.flush(timeout),
+            #[cfg(feature = "otel-sdk")]
+            Pipeline::Sdk(pipeline) => pipeline.flush(timeout),
         }
-        let _ = timeout;
-        true
     }
 
-    /// Installs the provider and the W3C trace-context and baggage propagators as the
-    /// process-wide OpenTelemetry defaults.
+    /// Makes the pipeline the process-wide one where that means something: the SDK's provider
+    /// and propagators become the OpenTelemetry globals.
     pub(crate) fn install_global(&self) {
-        opentelemetry::global::set_tracer_provider(self.provider.clone());
-        opentelemetry::global::set_text_map_propagator(propagation::propagator());
+        #[cfg(feature = "otel-sdk")]
+        if let Pipeline::Sdk(pipeline) = &self.pipeline {
+            pipeline.install_global();
+        }
     }
-}
-
-/// A span attribute value as the span keeps it: cut at the span value limit (and counted in
-/// `octo_telemetry_truncated_total{signal="spans"}`) when it is longer.
-pub(crate) fn span_value(value: &str) -> std::borrow::Cow<'_, str> {
-    let cut = crate::limits::cut(value, crate::limits::span_value_length());
-    if matches!(cut, std::borrow::Cow::Owned(_)) {
-        crate::prom::truncated("spans").inc();
-    }
-    cut
 }
 
 /// The trace id (32 lowercase hex) and span id (16) of the current span, as log lines show them;

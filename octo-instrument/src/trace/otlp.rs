@@ -30,7 +30,14 @@ pub(crate) struct OtlpSettings {
     /// The URL requests go to: for HTTP, already ending in `/v1/traces`.
     pub(crate) endpoint: String,
     pub(crate) protocol: OtlpProtocol,
+    /// How long one export may take (`OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT`).
+    pub(crate) timeout: std::time::Duration,
+    /// Headers (gRPC metadata) every export request carries (`OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`).
+    pub(crate) headers: Vec<(String, String)>,
 }
+
+/// The specification's default export timeout.
+const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 
 const PROTOCOLS: &str = "grpc or http/protobuf";
 
@@ -89,51 +96,92 @@ pub(crate) fn settings(
     } else {
         return Ok(None);
     };
-    check_exporter_variables()?;
     let endpoint = match protocol {
         OtlpProtocol::HttpProtobuf if !verbatim => {
             format!("{}/v1/traces", endpoint.trim_end_matches('/'))
         }
         _ => endpoint,
     };
-    Ok(Some(OtlpSettings { endpoint, protocol }))
+    Ok(Some(OtlpSettings {
+        endpoint,
+        protocol,
+        timeout: timeout()?,
+        headers: headers()?,
+    }))
 }
 
-/// The variables the OTLP exporter reads itself: checked here, because the exporter falls back
-/// to its defaults on a value it cannot read, without a word.
-fn check_exporter_variables() -> Result<(), Error> {
+/// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT`, in milliseconds.
+fn timeout() -> Result<std::time::Duration, Error> {
     for variable in [
         "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
         "OTEL_EXPORTER_OTLP_TIMEOUT",
     ] {
-        if let Some(value) = env::var(variable)
-            && value.trim().parse::<u64>().is_err()
-        {
-            return Err(Error::invalid(
-                variable,
-                &value,
-                "a whole number of milliseconds, such as 10000",
-            ));
+        if let Some(value) = env::var(variable) {
+            return value
+                .trim()
+                .parse::<u64>()
+                .map(std::time::Duration::from_millis)
+                .map_err(|_| {
+                    Error::invalid(
+                        variable,
+                        &value,
+                        "a whole number of milliseconds, such as 10000",
+                    )
+                });
         }
     }
+    Ok(std::time::Duration::from_millis(DEFAULT_TIMEOUT_MS))
+}
+
+/// `OTEL_EXPORTER_OTLP_HEADERS` then `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (which wins on a
+/// shared key): `key=value` pairs, comma-separated, values percent-decoded.
+fn headers() -> Result<Vec<(String, String)>, Error> {
+    let mut headers: Vec<(String, String)> = Vec::new();
     for variable in [
-        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
         "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
     ] {
-        if let Some(value) = env::var(variable)
-            && !value.split(',').all(|pair| {
-                pair.split_once('=')
-                    .is_some_and(|(key, _)| !key.trim().is_empty())
-            })
-        {
-            return Err(Error::invalid(
+        let Some(value) = env::var(variable) else {
+            continue;
+        };
+        let invalid = || {
+            Error::invalid(
                 variable,
                 &value,
                 "comma-separated key=value pairs, such as api-key=secret,tenant=a",
-            ));
+            )
+        };
+        for pair in value.split(',').filter(|pair| !pair.trim().is_empty()) {
+            let (key, raw) = pair.split_once('=').ok_or_else(invalid)?;
+            let key = key.trim().to_ascii_lowercase();
+            let valid_key = !key.is_empty()
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            let decoded = percent_decode(raw.trim()).ok_or_else(invalid)?;
+            if !valid_key || decoded.chars().any(char::is_control) {
+                return Err(invalid());
+            }
+            headers.retain(|(k, _)| *k != key);
+            headers.push((key, decoded));
         }
     }
-    Ok(())
+    Ok(headers)
+}
+
+/// `%XX` sequences decoded; `None` for a broken one or text that is not UTF-8 after.
+fn percent_decode(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut input = text.bytes();
+    while let Some(byte) = input.next() {
+        if byte == b'%' {
+            let hex = [input.next()?, input.next()?];
+            bytes.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+        } else {
+            bytes.push(byte);
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 #[cfg(test)]
@@ -153,6 +201,12 @@ mod tests {
             let err = check_url("X", bad).unwrap_err().to_string();
             assert!(err.starts_with("invalid X="), "{err}");
         }
+    }
+
+    #[test]
+    fn headers_are_pairs_percent_decoded() {
+        assert_eq!(percent_decode("a%20b%2Cc").as_deref(), Some("a b,c"));
+        assert_eq!(percent_decode("bad%2"), None);
     }
 
     #[test]

@@ -1,175 +1,90 @@
-//! W3C trace context and baggage on HTTP headers, in and out.
+//! W3C trace context on HTTP headers, in and out: `traceparent` and `tracestate` read strictly
+//! as the specification writes them (`w3c.rs`), written without an empty `tracestate`.
 
-use opentelemetry::Context;
-use opentelemetry::propagation::text_map_propagator::FieldIter;
-use opentelemetry::propagation::{
-    Extractor, Injector, TextMapCompositePropagator, TextMapPropagator,
-};
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
-use opentelemetry_sdk::propagation::BaggagePropagator;
-
+#[cfg(any(feature = "axum", feature = "reqwest"))]
+use super::context::TraceContext;
+#[cfg(feature = "axum")]
 use super::w3c::{parse_traceparent, parse_tracestate};
 
-const TRACEPARENT: &str = "traceparent";
-const TRACESTATE: &str = "tracestate";
-
-/// `traceparent` / `tracestate` read strictly by the specification (see `w3c.rs`), where
-/// OpenTelemetry's own propagator accepts ids of any length, left-padded; written without an
-/// empty `tracestate`.
-#[derive(Debug)]
-pub(crate) struct StrictTraceContext {
-    fields: [String; 2],
-}
-
-impl StrictTraceContext {
-    pub(crate) fn new() -> Self {
-        Self {
-            fields: [TRACEPARENT.to_owned(), TRACESTATE.to_owned()],
-        }
-    }
-}
-
-impl TextMapPropagator for StrictTraceContext {
-    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
-        let span = cx.span();
-        let context = span.span_context();
-        if !context.is_valid() {
-            return;
-        }
-        let flags = context.trace_flags() & TraceFlags::SAMPLED;
-        injector.set(
-            TRACEPARENT,
-            format!(
-                "00-{}-{}-{:02x}",
-                context.trace_id(),
-                context.span_id(),
-                flags.to_u8()
-            ),
-        );
-        let state = context.trace_state().header();
-        if !state.is_empty() {
-            injector.set(TRACESTATE, state);
-        }
-    }
-
-    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        let Some(parent) = extractor.get(TRACEPARENT).and_then(parse_traceparent) else {
-            return cx.clone();
-        };
-        // Without a valid `traceparent` the state is not read at all; an invalid state is
-        // dropped and the trace continued without it.
-        let state = extractor
-            .get_all(TRACESTATE)
-            .and_then(|lines| parse_tracestate(&lines))
-            .and_then(|members| TraceState::from_key_value(members).ok())
-            .unwrap_or_default();
-        let context = SpanContext::new(
-            TraceId::from_bytes(parent.trace_id),
-            SpanId::from_bytes(parent.span_id),
-            TraceFlags::new(parent.flags) & TraceFlags::SAMPLED,
-            true,
-            state,
-        );
-        cx.with_remote_span_context(context)
-    }
-
-    fn fields(&self) -> FieldIter<'_> {
-        FieldIter::new(&self.fields)
-    }
-}
-
-/// The propagators of the standard: `traceparent` / `tracestate`, then `baggage`.
-pub(crate) fn propagator() -> TextMapCompositePropagator {
-    TextMapCompositePropagator::new(vec![
-        Box::new(StrictTraceContext::new()),
-        Box::new(BaggagePropagator::new()),
-    ])
-}
-
-/// The HTTP layer and client use their own instance rather than the global one, so they work
-/// the same whether or not `init()` ran.
-#[cfg(any(feature = "axum", feature = "reqwest"))]
-static PROPAGATOR: std::sync::LazyLock<TextMapCompositePropagator> =
-    std::sync::LazyLock::new(propagator);
-
-/// Reads the caller's trace context from request headers: an empty context when the headers
-/// are missing or malformed, which starts a new trace.
+/// The caller's trace context from request headers: `None` when the headers are missing or
+/// malformed, which starts a new trace. A `tracestate` over the specification's limits is
+/// dropped and the trace continued without it.
 #[cfg(feature = "axum")]
-pub(crate) fn extract(headers: &http::HeaderMap) -> Context {
-    struct Headers<'a>(&'a http::HeaderMap);
-    impl Extractor for Headers<'_> {
-        fn get(&self, key: &str) -> Option<&str> {
-            self.0.get(key).and_then(|v| v.to_str().ok())
-        }
-        fn keys(&self) -> Vec<&str> {
-            self.0.keys().map(http::HeaderName::as_str).collect()
-        }
-        fn get_all(&self, key: &str) -> Option<Vec<&str>> {
-            let values: Option<Vec<&str>> = self
-                .0
-                .get_all(key)
+pub(crate) fn extract(headers: &http::HeaderMap) -> Option<TraceContext> {
+    let parent = headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_traceparent)?;
+    let lines: Option<Vec<&str>> = headers
+        .get_all("tracestate")
+        .iter()
+        .map(|v| v.to_str().ok())
+        .collect();
+    let trace_state = lines
+        .and_then(|lines| parse_tracestate(&lines))
+        .map(|members| {
+            members
                 .iter()
-                .map(|v| v.to_str().ok())
-                .collect();
-            values.filter(|values| !values.is_empty())
-        }
-    }
-    PROPAGATOR.extract_with_context(&Context::new(), &Headers(headers))
+                .map(|(key, value)| format!("{key}={value}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    Some(TraceContext {
+        trace_id: parent.trace_id,
+        span_id: parent.span_id,
+        sampled: parent.flags & 1 == 1,
+        trace_state,
+    })
 }
 
-/// Writes `cx`'s trace context into outgoing request headers.
+/// Writes `context` into outgoing request headers.
 #[cfg(feature = "reqwest")]
-pub(crate) fn inject(cx: &Context, headers: &mut http::HeaderMap) {
-    struct Headers<'a>(&'a mut http::HeaderMap);
-    impl Injector for Headers<'_> {
-        fn set(&mut self, key: &str, value: String) {
-            if let (Ok(name), Ok(value)) = (
-                http::HeaderName::from_bytes(key.as_bytes()),
-                http::HeaderValue::from_str(&value),
-            ) {
-                self.0.insert(name, value);
-            }
-        }
+pub(crate) fn inject(context: &TraceContext, headers: &mut http::HeaderMap) {
+    if let Ok(value) = http::HeaderValue::from_str(&context.traceparent()) {
+        headers.insert("traceparent", value);
     }
-    PROPAGATOR.inject_context(cx, &mut Headers(headers));
+    if !context.trace_state.is_empty()
+        && let Ok(value) = http::HeaderValue::from_str(&context.trace_state)
+    {
+        headers.insert("tracestate", value);
+    }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "axum", feature = "reqwest"))]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     #[test]
     fn round_trip_without_an_empty_tracestate() {
-        let mut headers = HashMap::new();
+        let mut headers = http::HeaderMap::new();
         headers.insert(
-            "traceparent".to_owned(),
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                .parse()
+                .unwrap(),
         );
-        let propagator = StrictTraceContext::new();
-        let cx = propagator.extract_with_context(&Context::new(), &headers);
-        assert!(cx.span().span_context().is_remote());
-        let mut out = HashMap::new();
-        propagator.inject_context(&cx, &mut out);
+        let context = extract(&headers).expect("a valid parent");
+        let mut out = http::HeaderMap::new();
+        inject(&context, &mut out);
         assert_eq!(out["traceparent"], headers["traceparent"]);
         assert!(!out.contains_key("tracestate"));
 
-        headers.insert("tracestate".to_owned(), "rojo=1".to_owned());
-        let cx = propagator.extract_with_context(&Context::new(), &headers);
-        let mut out = HashMap::new();
-        propagator.inject_context(&cx, &mut out);
+        headers.insert("tracestate", "rojo=1".parse().unwrap());
+        let mut out = http::HeaderMap::new();
+        inject(&extract(&headers).unwrap(), &mut out);
         assert_eq!(out["tracestate"], "rojo=1");
     }
 
     #[test]
     fn a_left_padded_id_is_not_continued() {
-        let mut headers = HashMap::new();
+        let mut headers = http::HeaderMap::new();
         headers.insert(
-            "traceparent".to_owned(),
-            "00-bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+            "traceparent",
+            "00-bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                .parse()
+                .unwrap(),
         );
-        let cx = StrictTraceContext::new().extract_with_context(&Context::new(), &headers);
-        assert!(!cx.span().span_context().is_valid());
+        assert_eq!(extract(&headers), None);
     }
 }

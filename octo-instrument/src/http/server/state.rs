@@ -9,15 +9,14 @@ use std::time::Instant;
 use axum::extract::{ConnectInfo, MatchedPath};
 use http::{HeaderValue, Method, Request, StatusCode, Version};
 use octo_instrument_core::families::{HTTP_COMPONENT, OTHER_METHOD, UNMATCHED_ENDPOINT};
-use opentelemetry::trace::{Status, TraceContextExt};
 use tracing::Span;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::Parts;
 use super::hooks::{RequestEnd, RequestInfo, RequestStart};
 use crate::http::request_id::RequestId;
 use crate::prom::http::HTTP;
-use crate::trace::{propagation, span_value};
+use crate::trace::api::{self, Attr};
+use crate::trace::propagation;
 
 /// One request from its start to its single outcome: completed (its head, or its whole body
 /// where the layer waits for it), panicked, or cancelled (dropped before its response, as when
@@ -62,20 +61,18 @@ impl RequestState {
 
         // A server span starts its own trace unless the caller sent one: never a child of
         // whatever span happens to be current where the server runs.
-        let span = tracing::info_span!(
-            target: "octo_instrument::http",
-            parent: None,
-            "request",
-            // `{method} {route}`, or the method alone where no route matched (the HTTP
-            // conventions' rule: never the raw path, which is unbounded).
-            otel.name = %SpanName(method, route.as_deref()),
-            otel.kind = "server",
-            request_id = %request_id,
-        );
-        let parent = propagation::extract(request.headers());
-        if parent.span().span_context().is_valid() {
-            let _ = span.set_parent(parent);
-        }
+        let span = api::with_remote_parent(propagation::extract(request.headers()), || {
+            tracing::info_span!(
+                target: "octo_instrument::http",
+                parent: None,
+                "request",
+                // `{method} {route}`, or the method alone where no route matched (the HTTP
+                // conventions' rule: never the raw path, which is unbounded).
+                otel.name = %SpanName(method, route.as_deref()),
+                otel.kind = "server",
+                request_id = %request_id,
+            )
+        });
         set_request_attributes(&span, request, method, route.as_deref(), client);
         attach_request_id(&span, &request_id);
         request.extensions_mut().insert(request_id.clone());
@@ -119,13 +116,19 @@ impl RequestState {
     pub(super) fn head(&mut self, status: StatusCode) {
         self.status = Some(status);
         let code = status.as_u16();
-        self.span
-            .set_attribute("http.response.status_code", i64::from(code));
+        api::set_attribute(
+            &self.span,
+            "http.response.status_code",
+            Attr::Int(i64::from(code)),
+        );
         if status.is_server_error() {
-            self.span
-                .set_status(Status::error(self.panic.clone().unwrap_or_else(|| {
-                    format!("{code} {}", status.canonical_reason().unwrap_or(""))
-                })));
+            match &self.panic {
+                Some(panic) => api::set_error(&self.span, panic),
+                None => api::set_error(
+                    &self.span,
+                    &format_args!("{code} {}", status.canonical_reason().unwrap_or("")),
+                ),
+            }
         }
     }
 
@@ -228,47 +231,49 @@ fn set_request_attributes<B>(
     if span.is_disabled() {
         return;
     }
-    span.set_attribute("http.request.method", method);
-    span.set_attribute("url.path", span_value(request.uri().path()).into_owned());
-    span.set_attribute(
-        "url.scheme",
-        request.uri().scheme_str().unwrap_or("http").to_owned(),
-    );
+    let version = match request.version() {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => "1.1",
+    };
+    let mut attributes = vec![
+        ("http.request.method", Attr::Str(method)),
+        ("url.path", Attr::Str(request.uri().path())),
+        (
+            "url.scheme",
+            Attr::Str(request.uri().scheme_str().unwrap_or("http")),
+        ),
+        ("network.protocol.version", Attr::Str(version)),
+    ];
     if let Some(route) = route {
-        span.set_attribute("http.route", span_value(route).into_owned());
+        attributes.push(("http.route", Attr::Str(route)));
     }
-    if let Some(host) = request
+    let host = request
         .headers()
         .get(http::header::HOST)
-        .and_then(|v| v.to_str().ok())
-    {
+        .and_then(|v| v.to_str().ok());
+    if let Some(host) = host {
         let (address, port) = split_host(host);
-        span.set_attribute("server.address", span_value(address).into_owned());
+        attributes.push(("server.address", Attr::Str(address)));
         if let Some(port) = port {
-            span.set_attribute("server.port", i64::from(port));
+            attributes.push(("server.port", Attr::Int(i64::from(port))));
         }
     }
-    if let Some(client) = client {
-        span.set_attribute("client.address", client.ip().to_string());
-        span.set_attribute("client.port", i64::from(client.port()));
+    let client_ip = client.map(|client| client.ip().to_string());
+    if let (Some(client), Some(ip)) = (client, &client_ip) {
+        attributes.push(("client.address", Attr::Str(ip)));
+        attributes.push(("client.port", Attr::Int(i64::from(client.port()))));
     }
-    span.set_attribute(
-        "network.protocol.version",
-        match request.version() {
-            Version::HTTP_09 => "0.9",
-            Version::HTTP_10 => "1.0",
-            Version::HTTP_2 => "2",
-            Version::HTTP_3 => "3",
-            _ => "1.1",
-        },
-    );
     if let Some(agent) = request
         .headers()
         .get(http::header::USER_AGENT)
         .and_then(|v: &HeaderValue| v.to_str().ok())
     {
-        span.set_attribute("user_agent.original", span_value(agent).into_owned());
+        attributes.push(("user_agent.original", Attr::Str(agent)));
     }
+    api::set_attributes(span, &attributes);
 }
 
 /// The server span's name: `GET /api/v1/tasks/{id}`, or `GET` for a request no route matched.

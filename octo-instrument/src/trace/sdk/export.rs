@@ -25,7 +25,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter as _, SpanProcessor};
 
-use super::otlp::{OtlpProtocol, OtlpSettings};
+use crate::trace::otlp::{OtlpProtocol, OtlpSettings};
 
 /// Spans waiting for export; past this, new spans are dropped and counted.
 pub(crate) const QUEUE_CAPACITY: usize = 2048;

@@ -1,0 +1,205 @@
+//! What the rest of the runtime does to spans beyond `tracing`'s own API: set attributes and an
+//! error status, read a span's context to propagate it, and start a span under a remote parent.
+//! Each works with the pipeline the span's subscriber has: the native layer, or (feature
+//! `otel-sdk`) the OpenTelemetry SDK's layer; with neither, nothing happens.
+
+use std::fmt::Display;
+
+use tracing::Span;
+
+#[cfg(any(feature = "axum", feature = "reqwest"))]
+use super::context::TraceContext;
+use super::native::{self, Shared};
+
+/// An attribute value, typed as it goes on the wire.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Attr<'a> {
+    Int(i64),
+    Double(f64),
+    Bool(bool),
+    Str(&'a str),
+}
+
+/// Runs `f` with the native pipeline behind `span`, if that is its pipeline.
+fn native<R>(span: &Span, f: impl FnOnce(&Shared, &tracing::span::Id) -> R) -> Option<R> {
+    span.with_subscriber(|(id, dispatch)| {
+        dispatch
+            .downcast_ref::<Shared>()
+            .map(|shared| f(shared, id))
+    })
+    .flatten()
+}
+
+/// Sets an attribute of `span` (a string is cut at the span value limit).
+#[cfg(any(feature = "axum", feature = "reqwest"))]
+pub(crate) fn set_attribute(span: &Span, key: &'static str, value: Attr<'_>) {
+    set_attributes(span, &[(key, value)]);
+}
+
+/// Sets attributes of `span` at once (one lookup of the span).
+pub(crate) fn set_attributes(span: &Span, attributes: &[(&'static str, Attr<'_>)]) {
+    let done = native(span, |shared, id| {
+        shared.with_sampled(id, |record, limits| {
+            for (key, value) in attributes {
+                match *value {
+                    Attr::Int(v) => record.attrs.set_int(limits, key, v),
+                    Attr::Double(v) => record.attrs.set_double(limits, key, v),
+                    Attr::Bool(v) => record.attrs.set_bool(limits, key, v),
+                    Attr::Str(v) => record.attrs.set_str(limits, key, v),
+                }
+            }
+        });
+    });
+    if done.is_none() {
+        for (key, value) in attributes {
+            sdk::set_attribute(span, key, *value);
+        }
+    }
+}
+
+/// Marks `span` failed: status `ERROR` with `message`.
+pub(crate) fn set_error(span: &Span, message: &dyn Display) {
+    let done = native(span, |shared, id| {
+        shared.with_sampled(id, |record, limits| {
+            use std::fmt::Write as _;
+            record.status = native::StatusCode::Error;
+            record.status_message.clear();
+            let mut budget =
+                crate::limits::Budget::new(&mut record.status_message, limits.value_length);
+            let _ = write!(budget, "{message}");
+        });
+    });
+    if done.is_none() {
+        sdk::set_error(span, message);
+    }
+}
+
+/// The trace context of `span`, to propagate to the next service.
+#[cfg(feature = "reqwest")]
+pub(crate) fn context(span: &Span) -> Option<TraceContext> {
+    match native(span, |shared, id| shared.context(id)) {
+        Some(context) => context,
+        None => sdk::context(span),
+    }
+}
+
+/// Makes a root span (in `make`) under `parent`, a context read from another service: the span
+/// continues that trace, and its sampling follows the caller's decision.
+#[cfg(feature = "axum")]
+pub(crate) fn with_remote_parent(
+    parent: Option<TraceContext>,
+    make: impl FnOnce() -> Span,
+) -> Span {
+    match parent {
+        None => make(),
+        Some(parent) => {
+            let span = native::with_remote_parent(parent.clone(), make);
+            sdk::set_parent(&span, parent);
+            span
+        }
+    }
+}
+
+/// The same operations for the OpenTelemetry SDK's layer.
+#[cfg(feature = "otel-sdk")]
+mod sdk {
+    use std::fmt::Display;
+
+    use opentelemetry::trace::Status;
+    #[cfg(any(feature = "axum", feature = "reqwest"))]
+    use opentelemetry::trace::TraceContextExt;
+    #[cfg(feature = "axum")]
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    use tracing::Span;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+    use super::Attr;
+    #[cfg(any(feature = "axum", feature = "reqwest"))]
+    use super::TraceContext;
+
+    pub(super) fn set_attribute(span: &Span, key: &'static str, value: Attr<'_>) {
+        if span.is_disabled() {
+            return;
+        }
+        match value {
+            Attr::Int(v) => span.set_attribute(key, v),
+            Attr::Double(v) => span.set_attribute(key, v),
+            Attr::Bool(v) => span.set_attribute(key, v),
+            Attr::Str(v) => span.set_attribute(key, span_value(v).into_owned()),
+        }
+    }
+
+    pub(super) fn set_error(span: &Span, message: &dyn Display) {
+        if !span.is_disabled() {
+            span.set_status(Status::error(message.to_string()));
+        }
+    }
+
+    /// A string attribute as the span keeps it: cut at the span value limit (and counted in
+    /// `octo_telemetry_truncated_total{signal="spans"}`) when it is longer.
+    fn span_value(value: &str) -> std::borrow::Cow<'_, str> {
+        let cut = crate::limits::cut(value, crate::limits::span_value_length());
+        if matches!(cut, std::borrow::Cow::Owned(_)) {
+            crate::prom::truncated("spans").inc();
+        }
+        cut
+    }
+
+    #[cfg(feature = "reqwest")]
+    pub(super) fn context(span: &Span) -> Option<TraceContext> {
+        let context = span.context();
+        let span = context.span();
+        let context = span.span_context();
+        context.is_valid().then(|| TraceContext {
+            trace_id: context.trace_id().to_bytes(),
+            span_id: context.span_id().to_bytes(),
+            sampled: context.is_sampled(),
+            trace_state: context.trace_state().header(),
+        })
+    }
+
+    #[cfg(feature = "axum")]
+    pub(super) fn set_parent(span: &Span, parent: TraceContext) {
+        if span.is_disabled() {
+            return;
+        }
+        let state = parent.trace_state.parse::<TraceState>().unwrap_or_default();
+        let flags = if parent.sampled {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::default()
+        };
+        let remote = SpanContext::new(
+            TraceId::from_bytes(parent.trace_id),
+            SpanId::from_bytes(parent.span_id),
+            flags,
+            true,
+            state,
+        );
+        let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
+    }
+}
+
+/// Without the SDK's layer there is nothing else to ask.
+#[cfg(not(feature = "otel-sdk"))]
+mod sdk {
+    use std::fmt::Display;
+
+    use tracing::Span;
+
+    use super::Attr;
+    #[cfg(any(feature = "axum", feature = "reqwest"))]
+    use super::TraceContext;
+
+    pub(super) fn set_attribute(_: &Span, _: &'static str, _: Attr<'_>) {}
+
+    pub(super) fn set_error(_: &Span, _: &dyn Display) {}
+
+    #[cfg(feature = "reqwest")]
+    pub(super) fn context(_: &Span) -> Option<TraceContext> {
+        None
+    }
+
+    #[cfg(feature = "axum")]
+    pub(super) fn set_parent(_: &Span, _: TraceContext) {}
+}

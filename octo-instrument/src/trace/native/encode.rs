@@ -1,0 +1,224 @@
+//! OTLP's `ExportTraceServiceRequest`, protobuf-encoded straight from the span records: the
+//! message layout of `opentelemetry/proto/collector/trace/v1/trace_service.proto` (the
+//! `opentelemetry-proto` types), written without building those types first, so encoding a
+//! span is a walk over its record into one reused buffer. The tests decode what this writes with
+//! `opentelemetry-proto`'s own types.
+
+use super::attrs::{Attrs, ValueRef};
+use super::record::SpanRecord;
+
+/// What every span of a service shares: its resource and the instrumentation scope.
+#[derive(Clone, Debug)]
+pub(crate) struct Resource {
+    /// `service.name`, `service.version`, `deployment.environment.name`, `telemetry.sdk.*`.
+    pub(crate) attributes: Vec<(&'static str, String)>,
+}
+
+impl Resource {
+    pub(crate) fn new(service: &str, version: &str, environment: &str) -> Self {
+        Self {
+            attributes: vec![
+                ("service.name", service.to_owned()),
+                ("service.version", version.to_owned()),
+                ("deployment.environment.name", environment.to_owned()),
+                ("telemetry.sdk.name", "octo-instrument".to_owned()),
+                ("telemetry.sdk.language", "rust".to_owned()),
+                (
+                    "telemetry.sdk.version",
+                    env!("CARGO_PKG_VERSION").to_owned(),
+                ),
+            ],
+        }
+    }
+}
+
+const SCOPE_NAME: &str = "octo-instrument";
+const SCOPE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The span's `flags`: the W3C trace flags, and whether the parent is remote (bits 8 and 9).
+fn flags(record: &SpanRecord) -> u32 {
+    const HAS_IS_REMOTE: u32 = 0x100;
+    const IS_REMOTE: u32 = 0x200;
+    let sampled = u32::from(record.sampled);
+    let remote = if record.parent_remote { IS_REMOTE } else { 0 };
+    sampled | HAS_IS_REMOTE | remote
+}
+
+/// Encodes one request holding `spans` into `out` (cleared first).
+pub(crate) fn request(out: &mut Vec<u8>, resource: &Resource, spans: &[Box<SpanRecord>]) {
+    out.clear();
+    // ExportTraceServiceRequest.resource_spans = 1
+    nested(out, 1, |out| {
+        // ResourceSpans.resource = 1
+        nested(out, 1, |out| {
+            for (key, value) in &resource.attributes {
+                // Resource.attributes = 1
+                key_value(out, 1, key, ValueRef::Str(value));
+            }
+        });
+        // ResourceSpans.scope_spans = 2
+        nested(out, 2, |out| {
+            // ScopeSpans.scope = 1
+            nested(out, 1, |out| {
+                string(out, 1, SCOPE_NAME);
+                string(out, 2, SCOPE_VERSION);
+            });
+            for record in spans {
+                // ScopeSpans.spans = 2
+                nested(out, 2, |out| span(out, record));
+            }
+        });
+    });
+}
+
+fn span(out: &mut Vec<u8>, record: &SpanRecord) {
+    bytes(out, 1, &record.trace_id);
+    bytes(out, 2, &record.span_id);
+    string(out, 3, &record.trace_state);
+    if record.parent_span_id != [0; 8] {
+        bytes(out, 4, &record.parent_span_id);
+    }
+    string(out, 5, record.name());
+    varint_field(out, 6, record.kind as u64);
+    fixed64(out, 7, record.start_unix_nanos);
+    fixed64(out, 8, record.end_unix_nanos);
+    attributes(out, 9, &record.attrs);
+    if record.attrs.dropped > 0 {
+        varint_field(out, 10, u64::from(record.attrs.dropped));
+    }
+    for event in &record.events {
+        // Span.events = 11
+        nested(out, 11, |out| {
+            fixed64(out, 1, event.unix_nanos);
+            string(out, 2, event.name);
+            attributes(out, 3, &event.attrs);
+            if event.attrs.dropped > 0 {
+                varint_field(out, 4, u64::from(event.attrs.dropped));
+            }
+        });
+    }
+    if record.status as u8 != 0 || !record.status_message.is_empty() {
+        // Span.status = 15: message = 2, code = 3
+        nested(out, 15, |out| {
+            string(out, 2, &record.status_message);
+            varint_field(out, 3, record.status as u64);
+        });
+    }
+    fixed32(out, 16, flags(record));
+}
+
+fn attributes(out: &mut Vec<u8>, field: u32, attrs: &Attrs) {
+    for (key, value) in attrs.iter() {
+        key_value(out, field, key, value);
+    }
+}
+
+/// A `KeyValue` (`key = 1`, `value = 2` an `AnyValue`) as field `field` of its parent.
+fn key_value(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef<'_>) {
+    nested(out, field, |out| {
+        string(out, 1, key);
+        nested(out, 2, |out| match value {
+            // AnyValue: string_value = 1, bool_value = 2, int_value = 3, double_value = 4.
+            // Written even when empty or zero: the value is set, and is that value.
+            ValueRef::Str(text) => {
+                tag(out, 1, LENGTH_DELIMITED);
+                varint(out, text.len() as u64);
+                out.extend_from_slice(text.as_bytes());
+            }
+            ValueRef::Bool(value) => {
+                tag(out, 2, VARINT);
+                varint(out, u64::from(value));
+            }
+            ValueRef::Int(value) => {
+                tag(out, 3, VARINT);
+                // int64: two's complement as a 64-bit varint.
+                #[allow(clippy::cast_sign_loss)]
+                varint(out, value as u64);
+            }
+            ValueRef::Double(value) => {
+                tag(out, 4, FIXED64);
+                out.extend_from_slice(&value.to_bits().to_le_bytes());
+            }
+        });
+    });
+}
+
+const VARINT: u8 = 0;
+const FIXED64: u8 = 1;
+const LENGTH_DELIMITED: u8 = 2;
+const FIXED32: u8 = 5;
+
+#[inline]
+fn tag(out: &mut Vec<u8>, field: u32, wire_type: u8) {
+    varint(out, u64::from(field << 3 | u32::from(wire_type)));
+}
+
+#[inline]
+fn varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        // The low seven bits, with the continuation bit.
+        #[allow(clippy::cast_possible_truncation)]
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    out.push(value as u8);
+}
+
+fn varint_field(out: &mut Vec<u8>, field: u32, value: u64) {
+    if value != 0 {
+        tag(out, field, VARINT);
+        varint(out, value);
+    }
+}
+
+fn fixed64(out: &mut Vec<u8>, field: u32, value: u64) {
+    if value != 0 {
+        tag(out, field, FIXED64);
+        out.extend_from_slice(&value.to_le_bytes());
+    }
+}
+
+fn fixed32(out: &mut Vec<u8>, field: u32, value: u32) {
+    if value != 0 {
+        tag(out, field, FIXED32);
+        out.extend_from_slice(&value.to_le_bytes());
+    }
+}
+
+fn bytes(out: &mut Vec<u8>, field: u32, value: &[u8]) {
+    if !value.is_empty() {
+        tag(out, field, LENGTH_DELIMITED);
+        varint(out, value.len() as u64);
+        out.extend_from_slice(value);
+    }
+}
+
+fn string(out: &mut Vec<u8>, field: u32, value: &str) {
+    bytes(out, field, value.as_bytes());
+}
+
+/// A length-delimited field whose content `write` appends: the content is written in place,
+/// then its length is put in front of it (moving the content by the length's few bytes).
+fn nested(out: &mut Vec<u8>, field: u32, write: impl FnOnce(&mut Vec<u8>)) {
+    tag(out, field, LENGTH_DELIMITED);
+    let start = out.len();
+    write(out);
+    let len = out.len() - start;
+    let mut prefix = [0u8; 10];
+    let mut used = 0;
+    let mut value = len as u64;
+    loop {
+        #[allow(clippy::cast_possible_truncation)]
+        let byte = value as u8 & 0x7f;
+        value >>= 7;
+        if value == 0 {
+            prefix[used] = byte;
+            used += 1;
+            break;
+        }
+        prefix[used] = byte | 0x80;
+        used += 1;
+    }
+    out.splice(start..start, prefix[..used].iter().copied());
+}

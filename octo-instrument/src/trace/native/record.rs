@@ -1,0 +1,156 @@
+//! One span as the native pipeline keeps it, from its start to its export. Records are pooled:
+//! a finished record comes back from the export thread with its buffers' capacity, so a steady
+//! stream of spans allocates nothing.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crossbeam_queue::ArrayQueue;
+
+use super::attrs::Attrs;
+
+/// The OTLP span kinds (the wire's numbers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Kind {
+    #[default]
+    Internal = 1,
+    Server = 2,
+    Client = 3,
+    Producer = 4,
+    Consumer = 5,
+}
+
+impl Kind {
+    /// `otel.kind = "server"` and the like.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "internal" => Self::Internal,
+            "server" => Self::Server,
+            "client" => Self::Client,
+            "producer" => Self::Producer,
+            "consumer" => Self::Consumer,
+            _ => return None,
+        })
+    }
+}
+
+/// The OTLP status codes (the wire's numbers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum StatusCode {
+    #[default]
+    Unset = 0,
+    Ok = 1,
+    Error = 2,
+}
+
+/// A span event (the `exception` event of a failed call).
+#[derive(Debug, Default)]
+pub(crate) struct SpanEvent {
+    pub(crate) name: &'static str,
+    pub(crate) unix_nanos: u64,
+    pub(crate) attrs: Attrs,
+}
+
+/// One span.
+#[derive(Debug, Default)]
+pub(crate) struct SpanRecord {
+    pub(crate) trace_id: [u8; 16],
+    pub(crate) span_id: [u8; 8],
+    /// Zero for a root span.
+    pub(crate) parent_span_id: [u8; 8],
+    pub(crate) parent_remote: bool,
+    pub(crate) sampled: bool,
+    /// The W3C `tracestate` it carries on, header form; empty for none.
+    pub(crate) trace_state: String,
+    /// The callsite's name, unless `otel.name` set [`name_override`](Self::name_override).
+    pub(crate) name: &'static str,
+    pub(crate) name_override: Option<String>,
+    pub(crate) kind: Kind,
+    pub(crate) start_unix_nanos: u64,
+    pub(crate) end_unix_nanos: u64,
+    pub(crate) attrs: Attrs,
+    pub(crate) status: StatusCode,
+    pub(crate) status_message: String,
+    pub(crate) events: Vec<SpanEvent>,
+}
+
+impl SpanRecord {
+    /// The span's name as exported.
+    pub(crate) fn name(&self) -> &str {
+        self.name_override.as_deref().unwrap_or(self.name)
+    }
+
+    /// Empties the record for its next span, keeping its buffers.
+    pub(crate) fn clear(&mut self) {
+        self.parent_span_id = [0; 8];
+        self.parent_remote = false;
+        self.sampled = false;
+        self.trace_state.clear();
+        self.name = "";
+        if let Some(name) = &mut self.name_override {
+            name.clear();
+        }
+        self.name_override = None;
+        self.kind = Kind::Internal;
+        self.start_unix_nanos = 0;
+        self.end_unix_nanos = 0;
+        self.attrs.clear();
+        self.status = StatusCode::Unset;
+        self.status_message.clear();
+        self.events.clear();
+    }
+
+    /// What the record holds, in bytes: what the export queue's byte budget counts.
+    pub(crate) fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.trace_state.len()
+            + self.name_override.as_ref().map_or(0, String::len)
+            + self.attrs.bytes()
+            + self.status_message.len()
+            + self
+                .events
+                .iter()
+                .map(|e| std::mem::size_of::<SpanEvent>() + e.attrs.bytes())
+                .sum::<usize>()
+    }
+}
+
+/// Nanoseconds since the Unix epoch, now.
+#[inline]
+pub(crate) fn now_unix_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// Records kept for reuse. Bounded: a record that does not fit is freed.
+#[derive(Clone)]
+pub(crate) struct Pool(Arc<ArrayQueue<Box<SpanRecord>>>);
+
+/// Records a pool keeps; past this, finished records are freed.
+const POOLED: usize = 4096;
+/// A record whose text grew past this is freed rather than pooled, so one huge span does not
+/// stay in memory for good.
+const POOLED_BYTES: usize = 64 * 1024;
+
+impl Pool {
+    pub(crate) fn new() -> Self {
+        Self(Arc::new(ArrayQueue::new(POOLED)))
+    }
+
+    /// An empty record.
+    #[inline]
+    pub(crate) fn take(&self) -> Box<SpanRecord> {
+        self.0.pop().unwrap_or_default()
+    }
+
+    /// Gives a finished record back.
+    #[inline]
+    pub(crate) fn give(&self, mut record: Box<SpanRecord>) {
+        if record.bytes() > POOLED_BYTES {
+            return;
+        }
+        record.clear();
+        let _ = self.0.push(record);
+    }
+}

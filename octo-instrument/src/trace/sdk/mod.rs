@@ -1,0 +1,93 @@
+//! The OpenTelemetry SDK's pipeline (feature `otel-sdk`): `tracing-opentelemetry`'s layer over an
+//! SDK tracer provider, exported through our bounded queue with `opentelemetry-otlp`. For a
+//! service that also uses the OpenTelemetry API directly (`opentelemetry::Context`,
+//! `global::tracer`, a crate instrumented with it): its spans and ours share one context. It
+//! costs more per span than the native pipeline.
+
+mod export;
+mod propagator;
+
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_core::Subscriber;
+use tracing_subscriber::registry::LookupSpan;
+
+use super::otlp::OtlpSettings;
+use super::sampler::Sampler;
+use crate::identity::Identity;
+use crate::limits::Limits;
+
+/// The SDK's tracer provider and, where an endpoint is configured, our export queue behind it.
+#[derive(Debug)]
+pub(crate) struct SdkPipeline {
+    provider: SdkTracerProvider,
+    export: Option<export::ExportQueue>,
+}
+
+impl SdkPipeline {
+    pub(crate) fn build(
+        identity: &Identity,
+        sampler: Sampler,
+        otlp: Option<&OtlpSettings>,
+        limits: &Limits,
+    ) -> Result<Self, String> {
+        let resource = Resource::builder()
+            .with_service_name(identity.service.clone())
+            .with_attributes([
+                KeyValue::new("service.version", identity.version.clone()),
+                KeyValue::new("deployment.environment.name", identity.environment.clone()),
+            ])
+            .build();
+        let count = u32::try_from(limits.span_attribute_count).unwrap_or(u32::MAX);
+        let builder = SdkTracerProvider::builder()
+            .with_sampler(sampler.to_sdk())
+            .with_max_attributes_per_span(count)
+            .with_max_attributes_per_event(count)
+            .with_resource(resource.clone());
+        let export = otlp
+            .map(|settings| export::ExportQueue::start(settings, resource, limits.span_queue_bytes))
+            .transpose()?;
+        let builder = match &export {
+            Some(queue) => builder.with_span_processor(queue.clone()),
+            None => builder,
+        };
+        Ok(Self {
+            provider: builder.build(),
+            export,
+        })
+    }
+
+    /// `tracing-opentelemetry`'s layer over the provider.
+    pub(crate) fn layer<S>(&self) -> impl tracing_subscriber::Layer<S> + use<S>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        // Thread attributes (a string per span) and busy/idle timings (two clock reads per
+        // poll of an async span) cost more per span than they tell; logs carry the durations.
+        tracing_opentelemetry::layer()
+            .with_tracer(self.provider.tracer("octo-instrument"))
+            .with_threads(false)
+            .with_tracked_inactivity(false)
+    }
+
+    pub(crate) fn provider(&self) -> &SdkTracerProvider {
+        &self.provider
+    }
+
+    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        self.export
+            .as_ref()
+            .is_none_or(|export| export.flush(timeout))
+    }
+
+    /// Installs the provider and the W3C propagators as the process-wide OpenTelemetry
+    /// defaults, so code using the OpenTelemetry API directly shares them.
+    pub(crate) fn install_global(&self) {
+        opentelemetry::global::set_tracer_provider(self.provider.clone());
+        opentelemetry::global::set_text_map_propagator(propagator::propagator());
+    }
+}
