@@ -19,3 +19,8 @@ if ! python3 -c 'import prometheus_client, opentelemetry.sdk' >/dev/null 2>&1; t
 fi
 
 cargo test --workspace --all-features
+# The wire tests once more with the OpenTelemetry SDK's span pipeline: both pipelines must put the
+# same spans on the wire.
+OCTO_SPAN_PIPELINE=opentelemetry-sdk cargo test --workspace --all-features \
+  --test http_server --test http_hostile --test http_limits --test trace_faults --test secrets \
+  --test python_interop --test two_services --test contracts --test span_lifecycle

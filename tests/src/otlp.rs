@@ -28,9 +28,17 @@ pub struct ReceivedSpan {
     /// 1 internal, 2 server, 3 client (the OTLP enum).
     pub kind: i32,
     pub attributes: BTreeMap<String, String>,
+    /// The same attributes with their wire types: strings, integers, doubles, booleans.
+    pub values: BTreeMap<String, serde_json::Value>,
     /// 0 unset, 1 ok, 2 error.
     pub status_code: i32,
     pub status_message: String,
+    pub start_unix_nanos: u64,
+    pub end_unix_nanos: u64,
+    /// The span's `flags` (W3C trace flags, and bits 8/9 for a remote parent).
+    pub flags: u32,
+    /// The span's events, by name, with their attributes as text.
+    pub events: Vec<(String, BTreeMap<String, String>)>,
 }
 
 /// What a receiver has collected; shared with its server task.
@@ -83,12 +91,34 @@ impl Spans {
                             .iter()
                             .map(|kv| (kv.key.clone(), text(kv.value.as_ref())))
                             .collect(),
+                        values: span
+                            .attributes
+                            .iter()
+                            .map(|kv| (kv.key.clone(), typed(kv.value.as_ref())))
+                            .collect(),
                         status_code: span.status.as_ref().map_or(0, |s| s.code),
                         status_message: span
                             .status
                             .as_ref()
                             .map(|s| s.message.clone())
                             .unwrap_or_default(),
+                        start_unix_nanos: span.start_time_unix_nano,
+                        end_unix_nanos: span.end_time_unix_nano,
+                        flags: span.flags,
+                        events: span
+                            .events
+                            .iter()
+                            .map(|event| {
+                                (
+                                    event.name.clone(),
+                                    event
+                                        .attributes
+                                        .iter()
+                                        .map(|kv| (kv.key.clone(), text(kv.value.as_ref())))
+                                        .collect(),
+                                )
+                            })
+                            .collect(),
                     });
                 }
             }
@@ -112,6 +142,17 @@ fn text(value: Option<&AnyValue>) -> String {
         Some(any_value::Value::BoolValue(b)) => b.to_string(),
         Some(other) => format!("{other:?}"),
         None => String::new(),
+    }
+}
+
+fn typed(value: Option<&AnyValue>) -> serde_json::Value {
+    match value.and_then(|v| v.value.as_ref()) {
+        Some(any_value::Value::StringValue(s)) => serde_json::Value::from(s.clone()),
+        Some(any_value::Value::IntValue(i)) => serde_json::Value::from(*i),
+        Some(any_value::Value::DoubleValue(d)) => serde_json::Value::from(*d),
+        Some(any_value::Value::BoolValue(b)) => serde_json::Value::from(*b),
+        Some(other) => serde_json::Value::from(format!("{other:?}")),
+        None => serde_json::Value::Null,
     }
 }
 

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use octo_instrument::logging::LogLayer;
-use octo_instrument::trace::OtlpProtocol;
+use octo_instrument::trace::{OtlpProtocol, SpanPipeline};
 use tracing_subscriber::layer::SubscriberExt;
 
 use crate::Buffer;
@@ -22,11 +22,21 @@ pub struct Traced<R> {
 /// Runs `body` with JSON logs captured and spans exported over OTLP/gRPC to a fresh receiver;
 /// waits until the receiver holds at least `min_spans` spans (or five seconds pass).
 pub fn traced<F: Future>(min_spans: usize, body: F) -> Traced<F::Output> {
+    traced_with(SpanPipeline::default(), min_spans, body)
+}
+
+/// As [`traced`], with the given span pipeline (unless `OCTO_SPAN_PIPELINE` chooses another).
+pub fn traced_with<F: Future>(
+    pipeline: SpanPipeline,
+    min_spans: usize,
+    body: F,
+) -> Traced<F::Output> {
     let receiver = Receiver::grpc();
     let tracing = octo_instrument::Config::new()
         .service_name("octo-test")
         .otlp_endpoint(receiver.endpoint())
         .otlp_protocol(OtlpProtocol::Grpc)
+        .span_pipeline(pipeline)
         .tracing()
         .expect("a valid trace pipeline");
     let logs = Buffer::default();
