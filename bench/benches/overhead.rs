@@ -179,23 +179,30 @@ fn registry_global_filter() -> Dispatch {
     ))
 }
 
-/// What `init()` installs with `LOG_LEVEL=warn` and no OTLP endpoint: every `INFO` span is an
-/// OpenTelemetry span with ids (so log lines could carry them), nothing is exported.
+/// What `init()` installs with `LOG_LEVEL=warn` and no OTLP endpoint: every `INFO` span gets
+/// ids and attributes (so log lines could carry them), nothing is exported.
 fn traced_logs_filtered() -> Dispatch {
-    let tracing = Box::leak(Box::new(
+    init_like(octo_instrument::Config::new().log_level("warn"))
+}
+
+/// The same with the OpenTelemetry SDK's span pipeline (`tracing-opentelemetry`).
+fn sdk_traced_logs_filtered() -> Dispatch {
+    init_like(
         octo_instrument::Config::new()
             .log_level("warn")
-            .tracing()
-            .expect("no endpoint, valid"),
-    ));
-    Dispatch::new(
-        tracing_subscriber::registry()
-            .with(
-                octo_instrument::logging::LogLayer::json(std::io::sink())
-                    .with_filter(LevelFilter::WARN),
-            )
-            .with(tracing.layer()),
+            .span_pipeline(octo_instrument::trace::SpanPipeline::OpenTelemetrySdk),
     )
+}
+
+/// What `Config::init()` builds (one global filter, the background writer), its lines to
+/// `io::sink`; the guard is kept for the life of the benchmark.
+fn init_like(config: octo_instrument::Config) -> Dispatch {
+    let (dispatch, guard) = config
+        .log_writer(std::io::sink())
+        .dispatch()
+        .expect("a valid configuration");
+    Box::leak(Box::new(guard));
+    dispatch
 }
 
 /// `#[instrument]` with the tracing-opentelemetry layer as its README sets it up (an SDK tracer,
@@ -269,6 +276,11 @@ fn sync_variants() -> Vec<Variant> {
         Variant {
             name: "observed_traced_logs_filtered",
             dispatch: traced_logs_filtered,
+            call: observed_work,
+        },
+        Variant {
+            name: "observed_sdk_traced_logs_filtered",
+            dispatch: sdk_traced_logs_filtered,
             call: observed_work,
         },
         Variant {

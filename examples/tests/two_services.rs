@@ -113,10 +113,9 @@ fn assert_one_trace(spans: &[ReceivedSpan]) -> String {
     assert_eq!(a_server.kind, 2);
     assert_eq!(execute.parent_span_id, a_server.span_id);
     assert_eq!(llm.parent_span_id, execute.span_id);
-    assert_eq!(execute.attributes["code.function"], "execute");
     assert_eq!(
-        execute.attributes["code.namespace"],
-        "octo_instrument_examples::arm_coder"
+        execute.attributes["code.function.name"],
+        "octo_instrument_examples::arm_coder::execute"
     );
 
     trace_id

@@ -26,5 +26,6 @@ pub use crate::observe::probe::{
 };
 pub use crate::observe::site::{CallSite, CatalogSpec, LineNames, SiteRef, SiteSpec};
 pub use crate::prom::extra::FamiliesSpec;
+pub use crate::span_data::CodeLocation;
 pub use core::fmt::Debug;
 pub use octo_instrument_core::catalog::Objectives;

@@ -14,6 +14,16 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::encode::fields::Fields;
 
+/// Where an `#[observed]` function is: its span's `code.function.name` (fully qualified),
+/// `code.file.path` and `code.line.number`, from the call site's statics.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct CodeLocation {
+    pub function: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+}
+
 /// The contract fields recorded on one span (`record(..)`), which every line inside it carries.
 pub(crate) struct ContractFields(pub(crate) Fields);
 

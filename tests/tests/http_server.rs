@@ -127,7 +127,13 @@ fn a_request_continues_the_callers_trace_and_every_line_carries_its_ids() {
         "trace-only fields stay out of log lines"
     );
 
-    let server = span(&run.spans, "GET /t1/tasks/{id}");
+    assert_request_spans(&run.spans, &lines);
+}
+
+/// The server span continues the caller's trace with the HTTP attributes; the observed span
+/// nests under it with its code location; the log lines carry their span ids.
+fn assert_request_spans(spans: &[ReceivedSpan], lines: &[&Value]) {
+    let server = span(spans, "GET /t1/tasks/{id}");
     assert_eq!(server.trace_id, TRACE_ID);
     assert_eq!(
         server.parent_span_id, PARENT_ID,
@@ -155,15 +161,19 @@ fn a_request_continues_the_callers_trace_and_every_line_carries_its_ids() {
     }
     assert_eq!(lines[0]["span_id"], server.span_id.as_str());
 
-    let observed = span(&run.spans, "test.http.lookup");
+    let observed = span(spans, "test.http.lookup");
     assert_eq!(observed.trace_id, TRACE_ID);
     assert_eq!(
         observed.parent_span_id, server.span_id,
         "nested under the server span"
     );
     assert_eq!(observed.kind, 1, "SPAN_KIND_INTERNAL");
-    assert_eq!(observed.attributes["code.function"], "lookup");
-    assert_eq!(observed.attributes["code.namespace"], "http_server");
+    assert_eq!(
+        observed.attributes["code.function.name"],
+        "http_server::lookup"
+    );
+    assert!(observed.attributes["code.file.path"].ends_with("http_server.rs"));
+    assert_eq!(observed.values["code.line.number"], serde_json::json!(19));
     assert_eq!(observed.attributes["task_id"], "42");
     assert_eq!(observed.status_code, 0);
     assert_eq!(lines[2]["span_id"], observed.span_id.as_str());

@@ -22,9 +22,9 @@ const CALLER_SPAN: &str = "00f067aa0ba902b7";
 async fn work(task_id: &str, host: &str) -> Result<String, std::io::Error> {
     let answer = {
         let span = tracing::info_span!(target: "other_crate::db", "db.query", table = "tasks", rows = 3u64);
-        let _entered = span.enter();
+        let entered = span.enter();
         std::thread::sleep(Duration::from_millis(20));
-        drop(_entered);
+        drop(entered);
         // The client span starts where `send_traced` is called: inside the db span.
         let send = span.in_scope(|| {
             reqwest::Client::new()

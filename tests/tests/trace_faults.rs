@@ -205,8 +205,12 @@ fn spans_reach_the_collector_when_the_guard_drops_inside_a_tokio_runtime() {
         assert_eq!(span.service, "octo-probe-tokio");
         assert_eq!(span.resource["service.version"], "9.9.9");
         assert_eq!(span.resource["deployment.environment.name"], "development");
-        assert_eq!(span.attributes["code.function"], "work");
-        assert_eq!(span.attributes["code.namespace"], "octo_probe");
+        assert_eq!(span.attributes["code.function.name"], "octo_probe::work");
+        assert!(span.attributes["code.file.path"].ends_with("octo-probe.rs"));
+        assert!(
+            !span.attributes.contains_key("code.namespace"),
+            "a removed convention"
+        );
     }
     let mut failed: Vec<_> = spans
         .iter()

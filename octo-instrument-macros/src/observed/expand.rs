@@ -16,7 +16,6 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use super::item::ObservedFn;
@@ -26,7 +25,7 @@ pub(crate) fn function(func: &ObservedFn, plan: &Plan) -> TokenStream {
     let p = &plan.private;
     let inner_attrs = &func.inner_attrs;
     let site = call_site(plan);
-    let start = start_call(func, plan);
+    let start = start_call(plan);
     let user_body = &func.body;
     let fake_return = fake_return(plan);
     // The user's tokens get a block of their own, so their `use` items and shadowing cannot
@@ -135,20 +134,18 @@ fn optional_str(p: &TokenStream, lit: Option<&syn::LitStr>) -> TokenStream {
     }
 }
 
-fn start_call(func: &ObservedFn, plan: &Plan) -> TokenStream {
+fn start_call(plan: &Plan) -> TokenStream {
     let p = &plan.private;
     let event = &plan.event;
     let level = plan.level.ident();
     let fields = plan.fields.as_ref().map(|fields| quote!(, #fields));
-    // The OpenTelemetry code attributes; the log layer leaves `code.*` out of log lines.
-    let function = syn::LitStr::new(&func.sig.ident.unraw().to_string(), func.sig.ident.span());
+    // The code attributes (`code.function.name`, ..) come from the call site's statics, handed
+    // to the trace pipeline as the span is made: no field to record per call.
     let span = quote! {
         #p::tracing::span!(
             target: #p::module_path!(),
             #p::tracing::Level::#level,
-            #event,
-            code.function = #function,
-            code.namespace = #p::module_path!()
+            #event
             #fields
         )
     };
@@ -157,11 +154,14 @@ fn start_call(func: &ObservedFn, plan: &Plan) -> TokenStream {
         .record
         .iter()
         .map(|name| quote_spanned!(name.span()=> #p::record_contract(&__octo_span, &#name);));
-    let span = quote! {{
-        let __octo_span = #span;
-        #(#records)*
-        __octo_span
-    }};
+    // A closure: the runtime makes the span once it has told the trace pipeline whose it is.
+    let span = quote! {
+        || {
+            let __octo_span = #span;
+            #(#records)*
+            __octo_span
+        }
+    };
     if plan.histogram.is_none() && plan.gauge.is_none() {
         quote! {
             let mut __octo_call = #p::ObservedCall::start(&__OCTO_SITE, #span);

@@ -15,7 +15,7 @@ use crate::encode::fields::{Fields, SpanFields};
 use crate::encode::hex::push_hex;
 use crate::encode::json;
 use crate::encode::timestamp::write_rfc3339;
-use crate::identity;
+use crate::identity::{self, Identity};
 use crate::span_data::{self, ContractFields};
 
 /// Keys the schema sets itself; a user field of the same name is written as `fields.<key>`.
@@ -77,6 +77,9 @@ struct Output {
 /// ```
 pub struct LogLayer {
     outputs: Vec<Output>,
+    /// `"service":..,"environment":..,"version":..` encoded once, where the layer was built
+    /// with its identity; else the process's identity is read per line.
+    identity: Option<String>,
 }
 
 impl LogLayer {
@@ -87,6 +90,7 @@ impl LogLayer {
                 format: Format::Json,
                 sink: Sink::direct(writer),
             }],
+            identity: None,
         }
     }
 
@@ -97,12 +101,15 @@ impl LogLayer {
                 format: Format::Console { color },
                 sink: Sink::direct(writer),
             }],
+            identity: None,
         }
     }
 
-    pub(crate) fn new() -> Self {
+    /// A layer without outputs yet, whose lines carry `identity`.
+    pub(crate) fn with_identity(identity: &Identity) -> Self {
         Self {
             outputs: Vec::new(),
+            identity: Some(identity_fields(identity)),
         }
     }
 
@@ -165,7 +172,15 @@ where
                 if last_format != Some(output.format) {
                     line.clear();
                     match output.format {
-                        Format::Json => format_json(line, seen, now, event, fields, &ctx),
+                        Format::Json => format_json(
+                            line,
+                            self.identity.as_deref(),
+                            seen,
+                            now,
+                            event,
+                            fields,
+                            &ctx,
+                        ),
                         Format::Console { color } => {
                             format_console(line, seen, now, event, fields, &ctx, color);
                         }
@@ -283,8 +298,26 @@ fn for_each_field<S>(
     }
 }
 
+/// `,"service":..,"environment":..,"version":..` for `identity`: the same on every line.
+fn identity_fields(identity: &Identity) -> String {
+    let mut out = String::with_capacity(96);
+    write_identity(&mut out, identity);
+    out
+}
+
+fn write_identity(out: &mut String, identity: &Identity) {
+    out.push_str(",\"service\":");
+    json::write_str(out, &identity.service);
+    out.push_str(",\"environment\":");
+    json::write_str(out, &identity.environment);
+    out.push_str(",\"version\":");
+    json::write_str(out, &identity.version);
+}
+
+#[allow(clippy::too_many_arguments)] // one line's worth of context, passed down once
 fn format_json<S>(
     out: &mut String,
+    identity: Option<&str>,
     seen: &mut Seen,
     now: SystemTime,
     event: &Event<'_>,
@@ -294,7 +327,6 @@ fn format_json<S>(
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let metadata = event.metadata();
-    let identity = identity::current();
     out.push_str("{\"timestamp\":\"");
     write_rfc3339(out, now);
     out.push_str("\",\"level\":");
@@ -314,12 +346,10 @@ fn format_json<S>(
     }
     out.push_str(",\"logger\":");
     json::write_str(out, metadata.target());
-    out.push_str(",\"service\":");
-    json::write_str(out, &identity.service);
-    out.push_str(",\"environment\":");
-    json::write_str(out, &identity.environment);
-    out.push_str(",\"version\":");
-    json::write_str(out, &identity.version);
+    match identity {
+        Some(fields) => out.push_str(fields),
+        None => write_identity(out, identity::current()),
+    }
     span_data::with_current_ids(|trace_id, span_id| {
         out.push_str(",\"trace_id\":\"");
         push_hex(out, &trace_id);

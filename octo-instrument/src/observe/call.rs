@@ -35,9 +35,11 @@ pub struct ObservedCall {
 }
 
 impl ObservedCall {
-    /// Starts a call: calls-started counter up, clock started, `<event>.started` logged in `span`.
+    /// Starts a call: its span made (by `make_span`, told its code location), calls-started
+    /// counter up, clock started, `<event>.started` logged in the span.
     #[inline]
-    pub fn start(site: &'static CallSite, span: Span) -> Self {
+    pub fn start(site: &'static CallSite, make_span: impl FnOnce() -> Span) -> Self {
+        let span = crate::trace::api::with_code(&site.spec.code, make_span);
         site.metrics().start();
         let rate = site.sample_rate();
         let keep = rate >= 1.0 || keeps_lines(&span, rate);
@@ -63,10 +65,10 @@ impl ObservedCall {
     /// As [`start`](Self::start), for a site with `labels(...)` on its extra families.
     pub fn start_labelled(
         site: &'static CallSite,
-        span: Span,
+        make_span: impl FnOnce() -> Span,
         label_values: &[&dyn Display],
     ) -> Self {
-        let mut call = Self::start(site, span);
+        let mut call = Self::start(site, make_span);
         call.extra = site
             .extra()
             .map(|families| Box::new(families.start(label_values)));

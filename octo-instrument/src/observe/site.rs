@@ -10,6 +10,7 @@ use tracing_core::callsite::DefaultCallsite;
 
 use crate::prom::events::{self, EventMetrics, EventSpec};
 use crate::prom::extra::{self, ExtraFamilies, FamiliesSpec};
+use crate::span_data::CodeLocation;
 
 /// The names of an event's log lines.
 #[doc(hidden)]
@@ -39,6 +40,8 @@ pub struct SiteSpec {
     pub event: &'static str,
     pub lines: LineNames,
     pub function: &'static str,
+    /// The span's code attributes.
+    pub code: CodeLocation,
     pub module_path: &'static str,
     pub slow_ms: Option<u64>,
     /// The fraction of `started`/`completed` lines kept (`sample = ..`); `None` keeps all.
@@ -196,6 +199,15 @@ macro_rules! __call_site {
                 slow: $crate::__private::concat!($event, ".slow"),
             },
             function: $function,
+            code: $crate::__private::CodeLocation {
+                function: $crate::__private::concat!(
+                    $crate::__private::module_path!(),
+                    "::",
+                    $function
+                ),
+                file: $crate::__private::file!(),
+                line: $crate::__private::line!(),
+            },
             module_path: $crate::__private::module_path!(),
             slow_ms: $slow_ms,
             sample: $sample,

@@ -3,6 +3,7 @@
 //! (`install.rs`).
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use crate::env;
 use crate::error::Error;
@@ -36,6 +37,26 @@ pub struct Config {
     pub(super) log_queue_bytes: Option<usize>,
     pub(super) span_queue_bytes: Option<usize>,
     pub(super) span_pipeline: Option<SpanPipeline>,
+    pub(super) log_writer: LogWriter,
+}
+
+/// Where log lines go instead of standard output; taken by the first `init` or `dispatch`.
+#[derive(Clone, Default)]
+pub(super) struct LogWriter(Arc<Mutex<Option<Box<dyn std::io::Write + Send>>>>);
+
+impl LogWriter {
+    pub(super) fn take(&self) -> Option<Box<dyn std::io::Write + Send>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
+impl std::fmt::Debug for LogWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogWriter")
+    }
 }
 
 impl Config {
@@ -133,6 +154,17 @@ impl Config {
     /// SDK's (feature `otel-sdk`) for a service that also uses the OpenTelemetry API directly.
     pub fn span_pipeline(mut self, pipeline: SpanPipeline) -> Self {
         self.span_pipeline = Some(pipeline);
+        self
+    }
+
+    /// Where the log lines go instead of standard output (a file, a pipe, `io::sink()`): written
+    /// by the same background thread, with the same bounds and counters.
+    pub fn log_writer(self, writer: impl std::io::Write + Send + 'static) -> Self {
+        *self
+            .log_writer
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Box::new(writer));
         self
     }
 }

@@ -46,17 +46,48 @@ impl Config {
         if INITIALIZED.swap(true, Ordering::AcqRel) {
             return Err(Error::AlreadyInitialized);
         }
-        let result = install(settings);
+        let result = install(settings, self.log_writer.take());
         if result.is_err() {
             INITIALIZED.store(false, Ordering::Release);
         }
         result
     }
+
+    /// Builds everything [`init`](Self::init) installs (the writer threads, the log and trace
+    /// layers under their one filter, the export thread) as a subscriber of its own, without
+    /// installing it: for a test or a benchmark, or a service that sets its subscriber itself.
+    /// The process's metric identity (the `service` label) is left as it is.
+    ///
+    /// ```
+    /// let (dispatch, guard) = octo_instrument::Config::new()
+    ///     .service_name("octo-docs")
+    ///     .log_writer(std::io::sink())
+    ///     .dispatch()
+    ///     .expect("a valid environment");
+    /// tracing::dispatcher::with_default(&dispatch, || {
+    ///     octo_instrument::info!("docs.dispatched");
+    /// });
+    /// assert!(guard.flush(std::time::Duration::from_secs(1)));
+    /// ```
+    pub fn dispatch(self) -> Result<(tracing::Dispatch, Guard), Error> {
+        let settings = self.settings()?;
+        let (subscriber, pipeline) = build(&settings, self.log_writer.take())?;
+        Ok((
+            tracing::Dispatch::new(subscriber),
+            Guard {
+                pipeline: Arc::new(pipeline),
+            },
+        ))
+    }
 }
 
-fn install(settings: Settings) -> Result<Guard, Error> {
+/// The subscriber `init()` installs, and what holds its queued lines and spans.
+fn build(
+    settings: &Settings,
+    log_writer: Option<Box<dyn std::io::Write + Send>>,
+) -> Result<(impl tracing::Subscriber + Send + Sync + use<>, Pipeline), Error> {
     settings.limits.install();
-    let mut layer = LogLayer::new();
+    let mut layer = LogLayer::with_identity(&settings.identity);
     let mut backgrounds = Vec::new();
     let queue_bytes = settings.limits.log_queue_bytes;
 
@@ -66,8 +97,8 @@ fn install(settings: Settings) -> Result<Guard, Error> {
         let color = std::io::stdout().is_terminal() && env::var("NO_COLOR").is_none();
         Format::Console { color }
     };
-    let background =
-        Background::spawn("stdout", stdout(), queue_bytes).map_err(|source| Error::Io {
+    let background = Background::spawn("stdout", log_writer.unwrap_or_else(stdout), queue_bytes)
+        .map_err(|source| Error::Io {
             context: "starting the log writer thread".into(),
             source,
         })?;
@@ -110,17 +141,27 @@ fn install(settings: Settings) -> Result<Guard, Error> {
         .with(layer)
         .with((!settings.traces_disabled).then(|| tracing.unfiltered_layer()))
         .with(Selection::logs(&settings.directives));
-    tracing::subscriber::set_global_default(subscriber).map_err(|_| Error::SubscriberAlreadySet)?;
-    tracing.install_global();
+    Ok((
+        subscriber,
+        Pipeline {
+            backgrounds,
+            tracing,
+        },
+    ))
+}
 
+fn install(
+    settings: Settings,
+    log_writer: Option<Box<dyn std::io::Write + Send>>,
+) -> Result<Guard, Error> {
+    let (subscriber, pipeline) = build(&settings, log_writer)?;
+    tracing::subscriber::set_global_default(subscriber).map_err(|_| Error::SubscriberAlreadySet)?;
+    pipeline.tracing.install_global();
     // `init()` runs once per process (a second call is an error before it gets here).
     identity::set(settings.identity);
     crate::prom::set_build_info(identity::current());
     crate::observe::site::register_all();
-    let pipeline = Arc::new(Pipeline {
-        backgrounds,
-        tracing,
-    });
+    let pipeline = Arc::new(pipeline);
     let _ = INSTALLED.set(pipeline.clone());
     Ok(Guard { pipeline })
 }

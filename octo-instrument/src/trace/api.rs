@@ -10,6 +10,7 @@ use tracing::Span;
 #[cfg(any(feature = "axum", feature = "reqwest"))]
 use super::context::TraceContext;
 use super::native::{self, Shared};
+use crate::span_data::CodeLocation;
 
 /// An attribute value, typed as it goes on the wire.
 #[derive(Clone, Copy, Debug)]
@@ -77,10 +78,18 @@ pub(crate) fn set_error(span: &Span, message: &dyn Display) {
 /// The trace context of `span`, to propagate to the next service.
 #[cfg(feature = "reqwest")]
 pub(crate) fn context(span: &Span) -> Option<TraceContext> {
-    match native(span, |shared, id| shared.context(id)) {
+    match native(span, Shared::context) {
         Some(context) => context,
         None => sdk::context(span),
     }
+}
+
+/// Makes the span of an `#[observed]` call (in `make`) with its code location, which the native
+/// pipeline keeps as a reference to the call site's statics (nothing copied per call).
+pub(crate) fn with_code(code: &'static CodeLocation, make: impl FnOnce() -> Span) -> Span {
+    let span = native::with_code(code, make);
+    sdk::set_code(&span, code);
+    span
 }
 
 /// Makes a root span (in `make`) under `parent`, a context read from another service: the span
@@ -94,7 +103,7 @@ pub(crate) fn with_remote_parent(
         None => make(),
         Some(parent) => {
             let span = native::with_remote_parent(parent.clone(), make);
-            sdk::set_parent(&span, parent);
+            sdk::set_parent(&span, &parent);
             span
         }
     }
@@ -106,7 +115,6 @@ mod sdk {
     use std::fmt::Display;
 
     use opentelemetry::trace::Status;
-    #[cfg(any(feature = "axum", feature = "reqwest"))]
     use opentelemetry::trace::TraceContextExt;
     #[cfg(feature = "axum")]
     use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
@@ -135,6 +143,16 @@ mod sdk {
         }
     }
 
+    pub(super) fn set_code(span: &Span, code: &'static crate::span_data::CodeLocation) {
+        // Only spans of the SDK's layer: `context()` is invalid elsewhere.
+        if span.is_disabled() || !span.context().span().span_context().is_valid() {
+            return;
+        }
+        span.set_attribute("code.function.name", code.function);
+        span.set_attribute("code.file.path", code.file);
+        span.set_attribute("code.line.number", i64::from(code.line));
+    }
+
     /// A string attribute as the span keeps it: cut at the span value limit (and counted in
     /// `octo_telemetry_truncated_total{signal="spans"}`) when it is longer.
     fn span_value(value: &str) -> std::borrow::Cow<'_, str> {
@@ -159,7 +177,7 @@ mod sdk {
     }
 
     #[cfg(feature = "axum")]
-    pub(super) fn set_parent(span: &Span, parent: TraceContext) {
+    pub(super) fn set_parent(span: &Span, parent: &TraceContext) {
         if span.is_disabled() {
             return;
         }
@@ -193,6 +211,8 @@ mod sdk {
 
     pub(super) fn set_attribute(_: &Span, _: &'static str, _: Attr<'_>) {}
 
+    pub(super) fn set_code(_: &Span, _: &'static crate::span_data::CodeLocation) {}
+
     pub(super) fn set_error(_: &Span, _: &dyn Display) {}
 
     #[cfg(feature = "reqwest")]
@@ -201,5 +221,5 @@ mod sdk {
     }
 
     #[cfg(feature = "axum")]
-    pub(super) fn set_parent(_: &Span, _: TraceContext) {}
+    pub(super) fn set_parent(_: &Span, _: &TraceContext) {}
 }

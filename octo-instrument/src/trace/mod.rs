@@ -143,7 +143,7 @@ impl Tracing {
     /// The `tracing` layer that turns spans into OpenTelemetry spans: spans at `INFO` and
     /// above, and those `LOG_LEVEL` enables. Events stay log lines; they are not copied into
     /// the spans.
-    pub fn layer<S>(&self) -> impl Layer<S> + 'static
+    pub fn layer<S>(&self) -> impl Layer<S> + use<S>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
@@ -153,7 +153,7 @@ impl Tracing {
 
     /// The layer without its filter, for a subscriber whose one global filter selects spans
     /// (what `init()` builds: a filter per layer costs every span and event more).
-    pub(crate) fn unfiltered_layer<S>(&self) -> impl Layer<S> + 'static
+    pub(crate) fn unfiltered_layer<S>(&self) -> impl Layer<S> + use<S>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
@@ -195,6 +195,10 @@ impl Tracing {
 
     /// Makes the pipeline the process-wide one where that means something: the SDK's provider
     /// and propagators become the OpenTelemetry globals.
+    #[cfg_attr(
+        not(feature = "otel-sdk"),
+        expect(clippy::unused_self, reason = "only the SDK pipeline has globals")
+    )]
     pub(crate) fn install_global(&self) {
         #[cfg(feature = "otel-sdk")]
         if let Pipeline::Sdk(pipeline) = &self.pipeline {

@@ -77,7 +77,9 @@ impl Attrs {
     /// Sets `key`, replacing an earlier value of it (whose text is reclaimed); past the count
     /// limit a new key is dropped and counted.
     fn set(&mut self, limits: AttrLimits, key: &'static str, value: Value) {
-        if let Some(index) = self.entries.iter().position(|(k, _)| *k == key) {
+        // Keys are `'static` names: the same key is nearly always the same pointer.
+        let same = |k: &&'static str| std::ptr::eq(*k, key) || *k == key;
+        if let Some(index) = self.entries.iter().position(|(k, _)| same(k)) {
             let old = std::mem::replace(&mut self.entries[index].1, value);
             if let Value::Str(range) = old {
                 self.reclaim(range);

@@ -82,6 +82,16 @@ fn span(out: &mut Vec<u8>, record: &SpanRecord) {
     varint_field(out, 6, record.kind as u64);
     fixed64(out, 7, record.start_unix_nanos);
     fixed64(out, 8, record.end_unix_nanos);
+    if let Some(code) = record.code {
+        key_value(out, 9, "code.function.name", ValueRef::Str(code.function));
+        key_value(out, 9, "code.file.path", ValueRef::Str(code.file));
+        key_value(
+            out,
+            9,
+            "code.line.number",
+            ValueRef::Int(i64::from(code.line)),
+        );
+    }
     attributes(out, 9, &record.attrs);
     if record.attrs.dropped > 0 {
         varint_field(out, 10, u64::from(record.attrs.dropped));

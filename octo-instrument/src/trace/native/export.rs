@@ -132,6 +132,9 @@ struct Worker {
     dropped: prometheus::IntCounter,
     queued: Arc<AtomicUsize>,
     pool: Pool,
+    /// Boxed so that a record moves between the caller, the queue, the batch and the pool as a
+    /// pointer, never as a copy of its inline attribute arrays.
+    #[allow(clippy::vec_box)]
     batch: Vec<Box<SpanRecord>>,
     /// Bytes of the spans in `batch`.
     batch_bytes: usize,

@@ -4,7 +4,7 @@
 //! export queue. An unsampled span costs its ids and nothing more.
 
 use std::any::TypeId;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use tracing_core::field::{Field, Visit};
@@ -15,13 +15,23 @@ use tracing_subscriber::registry::LookupSpan;
 use super::attrs::{AttrLimits, Recorder};
 use super::record::{Kind, SpanRecord, StatusCode, now_unix_nanos};
 use super::{Shared, ids};
-use crate::span_data;
+use crate::span_data::{self, CodeLocation};
 use crate::trace::context::TraceContext;
 
 thread_local! {
     /// The remote parent of the next root span created on this thread (see
     /// [`with_remote_parent`]).
     static REMOTE_PARENT: RefCell<Option<TraceContext>> = const { RefCell::new(None) };
+    /// The code location of the next span created on this thread (see [`with_code`]).
+    static CODE: Cell<Option<&'static CodeLocation>> = const { Cell::new(None) };
+}
+
+/// Creates a span (in `make`) whose code attributes are `code`: the record keeps the reference.
+pub(crate) fn with_code<R>(code: &'static CodeLocation, make: impl FnOnce() -> R) -> R {
+    CODE.with(|slot| slot.set(Some(code)));
+    let result = make();
+    CODE.with(|slot| slot.set(None));
+    result
 }
 
 #[cfg(feature = "axum")]
@@ -122,6 +132,7 @@ where
         record.span_id = ids::span_id();
         if record.sampled {
             record.name = attrs.metadata().name();
+            record.code = CODE.with(Cell::take);
             record.start_unix_nanos = now_unix_nanos();
             attrs.record(&mut Fields {
                 record: &mut record,
@@ -144,14 +155,13 @@ where
     fn on_enter(&self, id: &span::Id, _ctx: Context<'_, S>) {
         // The entered span's ids are what log lines inside it carry: recently created spans are
         // known on this thread without a lookup.
-        if !span_data::enter_known(id) {
-            if let Some((trace_id, span_id)) = self
+        if !span_data::enter_known(id)
+            && let Some((trace_id, span_id)) = self
                 .shared
                 .table
                 .with(id.into_u64(), |record| (record.trace_id, record.span_id))
-            {
-                span_data::enter(id, trace_id, span_id);
-            }
+        {
+            span_data::enter(id, trace_id, span_id);
         }
     }
 

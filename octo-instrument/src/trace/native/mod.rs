@@ -22,9 +22,9 @@ use std::time::Duration;
 
 #[cfg(feature = "otlp")]
 pub(crate) use encode::Resource;
-pub(crate) use layer::NativeLayer;
 #[cfg(feature = "axum")]
 pub(crate) use layer::with_remote_parent;
+pub(crate) use layer::{NativeLayer, with_code};
 pub(crate) use record::StatusCode;
 
 use attrs::AttrLimits;
@@ -60,6 +60,13 @@ impl std::fmt::Debug for Shared {
 
 impl Shared {
     /// Builds the pipeline; with `otlp`, starts the export thread.
+    #[cfg_attr(
+        not(feature = "otlp"),
+        expect(
+            clippy::unnecessary_wraps,
+            reason = "only starting the export thread can fail"
+        )
+    )]
     pub(crate) fn build(
         identity: &Identity,
         sampler: Sampler,
@@ -98,6 +105,10 @@ impl Shared {
     }
 
     /// Exports every finished span queued so far; false when that took longer than `timeout`.
+    #[cfg_attr(
+        not(feature = "otlp"),
+        expect(clippy::unused_self, reason = "nothing is queued without export")
+    )]
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
         #[cfg(feature = "otlp")]
         return self

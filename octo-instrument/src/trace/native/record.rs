@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crossbeam_queue::ArrayQueue;
 
 use super::attrs::Attrs;
+use crate::span_data::CodeLocation;
 
 /// The OTLP span kinds (the wire's numbers).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -66,6 +67,8 @@ pub(crate) struct SpanRecord {
     pub(crate) name: &'static str,
     pub(crate) name_override: Option<String>,
     pub(crate) kind: Kind,
+    /// The code attributes of an `#[observed]` call's span.
+    pub(crate) code: Option<&'static CodeLocation>,
     pub(crate) start_unix_nanos: u64,
     pub(crate) end_unix_nanos: u64,
     pub(crate) attrs: Attrs,
@@ -92,6 +95,7 @@ impl SpanRecord {
         }
         self.name_override = None;
         self.kind = Kind::Internal;
+        self.code = None;
         self.start_unix_nanos = 0;
         self.end_unix_nanos = 0;
         self.attrs.clear();

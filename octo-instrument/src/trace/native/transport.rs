@@ -24,7 +24,8 @@ pub(crate) enum Transport {
         timeout: Duration,
     },
     Http {
-        client: Client<HttpConnector, Full<Bytes>>,
+        /// Boxed: the client is large and the transport is built once.
+        client: Box<Client<HttpConnector, Full<Bytes>>>,
         uri: http::Uri,
         headers: http::HeaderMap,
         timeout: Duration,
@@ -74,7 +75,7 @@ impl Transport {
                     headers.insert(name, value);
                 }
                 Ok(Self::Http {
-                    client: Client::builder(TokioExecutor::new()).build(connector),
+                    client: Box::new(Client::builder(TokioExecutor::new()).build(connector)),
                     uri,
                     headers,
                     timeout: settings.timeout,
