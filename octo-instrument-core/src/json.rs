@@ -115,28 +115,68 @@ pub struct Escaper<'a>(pub &'a mut String);
 impl Write for Escaper<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let out = &mut *self.0;
+        let bytes = s.as_bytes();
         let mut start = 0;
-        for (i, byte) in s.bytes().enumerate() {
-            let escape = match byte {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                0..=0x1f | 0x7f => "",
-                _ => continue,
-            };
+        let mut i = first_special(bytes, 0);
+        while i < bytes.len() {
+            let byte = bytes[i];
             out.push_str(&s[start..i]);
-            if escape.is_empty() {
-                let _ = write!(out, "\\u{byte:04x}");
-            } else {
-                out.push_str(escape);
+            match byte {
+                b'"' => out.push_str("\\\""),
+                b'\\' => out.push_str("\\\\"),
+                b'\n' => out.push_str("\\n"),
+                b'\r' => out.push_str("\\r"),
+                b'\t' => out.push_str("\\t"),
+                _ => {
+                    let _ = write!(out, "\\u{byte:04x}");
+                }
             }
             start = i + 1;
+            i = first_special(bytes, start);
         }
         out.push_str(&s[start..]);
         Ok(())
     }
+}
+
+/// Whether `byte` must be escaped inside a JSON string (DEL too: it is invisible on a terminal).
+#[inline]
+fn is_special(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\' || byte == 0x7f
+}
+
+/// The index of the first byte at or after `from` that must be escaped, or `bytes.len()`.
+/// Eight bytes at a time: most strings on a line (keys, names, ids) have none.
+#[inline]
+fn first_special(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    /// Bytes of `word` that are zero get their high bit set (exact for the lowest such byte,
+    /// which is the one the caller wants).
+    fn zero_bytes(word: u64) -> u64 {
+        word.wrapping_sub(ONES) & !word & HIGHS
+    }
+    let rest = &bytes[from..];
+    let mut words = rest.chunks_exact(8);
+    for (index, chunk) in (&mut words).enumerate() {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // Bytes below 0x20 (the check is exact for whether any is), quotes, backslashes, DEL.
+        let hits = (word.wrapping_sub(ONES * 0x20) & !word & HIGHS)
+            | zero_bytes(word ^ (ONES * u64::from(b'"')))
+            | zero_bytes(word ^ (ONES * u64::from(b'\\')))
+            | zero_bytes(word ^ (ONES * 0x7f));
+        if hits != 0 {
+            // Which byte it is: looked for plainly (the flags above may also mark a later one).
+            if let Some(at) = chunk.iter().position(|b| is_special(*b)) {
+                return from + index * 8 + at;
+            }
+        }
+    }
+    let tail = words.remainder();
+    let done = rest.len() - tail.len();
+    tail.iter()
+        .position(|b| is_special(*b))
+        .map_or(bytes.len(), |at| from + done + at)
 }
 
 #[cfg(test)]
@@ -197,5 +237,33 @@ mod tests {
         assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
         let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(parsed, "a\"b\\c\nd\u{1}é");
+    }
+
+    /// The word-at-a-time scan finds every special byte wherever it sits in a chunk, next to
+    /// any other byte (multi-byte UTF-8 included).
+    #[test]
+    fn every_special_byte_is_found_at_every_position() {
+        let specials = ['"', '\\', '\n', '\r', '\t', '\u{0}', '\u{1f}', '\u{7f}'];
+        let fillers = ["a", "é", "\u{80}", "~", " "];
+        for special in specials {
+            for filler in fillers {
+                for len in 0..20 {
+                    for at in 0..=len {
+                        let mut text: String = filler.repeat(len);
+                        let index = text.char_indices().nth(at).map_or(text.len(), |(i, _)| i);
+                        text.insert(index, special);
+                        let mut out = String::new();
+                        write_str(&mut out, &text);
+                        let parsed: serde_json::Value =
+                            serde_json::from_str(&out).unwrap_or_else(|err| panic!("{out}: {err}"));
+                        assert_eq!(parsed, text.as_str());
+                        assert!(
+                            !out[1..out.len() - 1].bytes().any(|b| b < 0x20 || b == 0x7f),
+                            "{out:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

@@ -12,6 +12,9 @@ use tracing_subscriber::layer::{Context, Filter};
 pub(crate) struct Selection {
     env: EnvFilter,
     events: bool,
+    /// The directives name spans (`target[span{field=value}]=level`): only then does the
+    /// filter need to follow spans as they open, enter, exit and close.
+    by_span: bool,
 }
 
 impl Selection {
@@ -20,6 +23,7 @@ impl Selection {
         Self {
             env: parse(directives),
             events: true,
+            by_span: directives.contains('['),
         }
     }
 
@@ -28,6 +32,7 @@ impl Selection {
         Self {
             env: parse(directives),
             events: false,
+            by_span: directives.contains('['),
         }
     }
 
@@ -68,23 +73,33 @@ impl<S: Subscriber> Filter<S> for Selection {
     }
 
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
-        Filter::<S>::on_new_span(&self.env, attrs, id, ctx);
+        if self.by_span {
+            Filter::<S>::on_new_span(&self.env, attrs, id, ctx);
+        }
     }
 
     fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
-        Filter::<S>::on_record(&self.env, id, values, ctx);
+        if self.by_span {
+            Filter::<S>::on_record(&self.env, id, values, ctx);
+        }
     }
 
     fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
-        Filter::<S>::on_enter(&self.env, id, ctx);
+        if self.by_span {
+            Filter::<S>::on_enter(&self.env, id, ctx);
+        }
     }
 
     fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
-        Filter::<S>::on_exit(&self.env, id, ctx);
+        if self.by_span {
+            Filter::<S>::on_exit(&self.env, id, ctx);
+        }
     }
 
     fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
-        Filter::<S>::on_close(&self.env, id, ctx);
+        if self.by_span {
+            Filter::<S>::on_close(&self.env, id, ctx);
+        }
     }
 }
 

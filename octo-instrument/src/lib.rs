@@ -26,11 +26,13 @@ mod encode;
 mod env;
 mod error;
 mod filter;
+mod handoff;
 mod identity;
 pub mod limits;
 mod panic;
 mod random;
 mod span_data;
+mod thread_number;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -21,20 +21,20 @@ pub(crate) fn write_rfc3339(out: &mut String, now: SystemTime) {
         prefix.copy_from_slice(text.as_bytes());
         SECOND.set((seconds, prefix));
     }
-    out.push_str(std::str::from_utf8(&prefix).expect("ASCII timestamp"));
-    out.push('.');
-    let micros = since_epoch.subsec_micros();
-    let mut digits = [b'0'; 6];
-    let mut rest = micros;
-    for slot in digits.iter_mut().rev() {
+    // The whole timestamp on the stack, appended at once.
+    let mut text = [b'0'; 27];
+    text[..19].copy_from_slice(&prefix);
+    text[19] = b'.';
+    let mut rest = since_epoch.subsec_micros();
+    for slot in text[20..26].iter_mut().rev() {
         // `rest % 10` is below 10, so the cast cannot truncate.
         #[allow(clippy::cast_possible_truncation)]
         let digit = (rest % 10) as u8;
         *slot = b'0' + digit;
         rest /= 10;
     }
-    out.push_str(std::str::from_utf8(&digits).expect("ASCII digits"));
-    out.push('Z');
+    text[26] = b'Z';
+    out.push_str(std::str::from_utf8(&text).expect("ASCII timestamp"));
 }
 
 fn write_seconds(out: &mut String, seconds: u64) {

@@ -12,7 +12,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 use super::sink::Sink;
 use crate::encode::fields::{Fields, SpanFields};
-use crate::encode::hex::push_hex;
+use crate::encode::hex::{ids_hex, push_hex};
 use crate::encode::json;
 use crate::encode::timestamp::write_rfc3339;
 use crate::identity::{self, Identity};
@@ -298,6 +298,30 @@ fn for_each_field<S>(
     }
 }
 
+/// The trace and span ids a line carries: its explicit parent's, else the current span's.
+fn line_ids(event: &Event<'_>) -> Option<([u8; 16], [u8; 8])> {
+    event
+        .parent()
+        .and_then(span_data::ids_of_anywhere)
+        .or_else(|| span_data::with_current_ids(|trace_id, span_id| (trace_id, span_id)))
+}
+
+/// `,"trace_id":"..","span_id":".."`, assembled on the stack and appended at once.
+fn push_ids_json(out: &mut String, trace_id: &[u8; 16], span_id: [u8; 8]) {
+    const TRACE: &[u8] = b",\"trace_id\":\"";
+    const SPAN: &[u8] = b"\",\"span_id\":\"";
+    let (trace, span) = ids_hex(trace_id, span_id);
+    let mut fragment = [b'"'; TRACE.len() + 32 + SPAN.len() + 16 + 1];
+    let (head, rest) = fragment.split_at_mut(TRACE.len());
+    head.copy_from_slice(TRACE);
+    let (digits, rest) = rest.split_at_mut(32);
+    digits.copy_from_slice(&trace);
+    let (middle, rest) = rest.split_at_mut(SPAN.len());
+    middle.copy_from_slice(SPAN);
+    rest[..16].copy_from_slice(&span);
+    out.push_str(std::str::from_utf8(&fragment).expect("ASCII"));
+}
+
 /// `,"service":..,"environment":..,"version":..` for `identity`: the same on every line.
 fn identity_fields(identity: &Identity) -> String {
     let mut out = String::with_capacity(96);
@@ -350,13 +374,9 @@ fn format_json<S>(
         Some(fields) => out.push_str(fields),
         None => write_identity(out, identity::current()),
     }
-    span_data::with_current_ids(|trace_id, span_id| {
-        out.push_str(",\"trace_id\":\"");
-        push_hex(out, &trace_id);
-        out.push_str("\",\"span_id\":\"");
-        push_hex(out, &span_id);
-        out.push('"');
-    });
+    if let Some((trace_id, span_id)) = line_ids(event) {
+        push_ids_json(out, &trace_id, span_id);
+    }
     for_each_field(seen, event, fields, name_key, ctx, |key, value| {
         out.push(',');
         if RESERVED.contains(&key) {
@@ -430,13 +450,13 @@ fn format_console<S>(
         paint(out, RESET);
         out.push_str(value);
     });
-    span_data::with_current_ids(|trace_id, _| {
+    if let Some((trace_id, _)) = line_ids(event) {
         out.push(' ');
         paint(out, DIM);
         out.push_str("trace_id=");
         push_hex(out, &trace_id);
         paint(out, RESET);
-    });
+    }
     out.push(' ');
     paint(out, DIM);
     out.push_str(metadata.target());

@@ -1,29 +1,33 @@
-//! Where finished lines go. The background sink never blocks the caller: lines go into a queue
-//! bounded in lines and in bytes that a worker thread drains; a line that does not fit is dropped
-//! and counted in `octo_telemetry_dropped_total{signal="logs"}`, and so is a line whose write
-//! fails (a closed stdout, a full disk). A write that would block (`EAGAIN` on a non-blocking
-//! stdout) is retried, not dropped. Line buffers are recycled through a pool, so a steady stream
+//! Where finished lines go. The background sink never blocks the caller and never wakes a thread
+//! per line: a line is appended to one of a few buffers (the calling thread's own, most of the
+//! time), and a writer thread takes whole buffers and writes each with one system call. Woken
+//! only when it sleeps with nothing to do, it then keeps taking buffers every millisecond while
+//! lines arrive. The buffers together hold at most the configured bytes; a line that fits in none
+//! is dropped and counted in `octo_telemetry_dropped_total{signal="logs"}`, and so is a line whose
+//! write fails (a closed stdout, a full disk). A write that would block (`EAGAIN` on a
+//! non-blocking stdout) is retried, not dropped. Buffers keep their capacity, so a steady stream
 //! of lines allocates nothing.
 
 use std::io::{ErrorKind, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
-use crossbeam_queue::ArrayQueue;
-
 use crate::encode::json;
 use crate::encode::timestamp::write_rfc3339;
+use crate::handoff::{Handoff, Place};
 
-/// Lines queued before new ones are dropped (the byte bound usually comes first).
-const QUEUE_LINES: usize = 16_384;
-/// Buffers kept for reuse; larger lines' buffers are freed rather than pooled.
-const POOL_BUFFERS: usize = 256;
-const POOLED_CAPACITY: usize = 8 * 1024;
-/// Lines are written in batches of about this many bytes: one system call for many lines.
-const BATCH_BYTES: usize = 64 * 1024;
+/// Bytes a buffer is given at least, so that a small budget is one buffer rather than many
+/// tiny ones.
+const MIN_BUFFER_BYTES: usize = 256 * 1024;
+/// How long the writer waits between rounds while lines keep arriving: lines reach the output
+/// this late at most, and a round writes everything gathered meanwhile in one call per buffer.
+const ROUND_INTERVAL: Duration = Duration::from_millis(1);
+/// A round that took at least this many bytes starts the next at once.
+const FULL_ROUND_BYTES: usize = 64 * 1024;
+/// A buffer whose capacity grew past this is shrunk after it is written, so that one burst does
+/// not keep its memory for good.
+const KEPT_CAPACITY: usize = 1024 * 1024;
 /// The longest pause between retries of a write that would block.
 const MAX_RETRY_PAUSE: Duration = Duration::from_millis(50);
 
@@ -41,9 +45,7 @@ impl Sink {
     pub(crate) fn write_line(&self, line: &[u8]) {
         match self {
             Self::Direct(writer) => {
-                let mut writer = writer
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut writer = lock(writer);
                 if writer
                     .write_all(line)
                     .and_then(|()| writer.flush())
@@ -57,158 +59,144 @@ impl Sink {
     }
 }
 
-enum Message {
-    Line(Vec<u8>),
-    Flush(Sender<()>),
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The queue and the worker thread draining it into a writer.
+/// Appends a line to a buffer whose budget is `budget` bytes: grown within it, so a buffer's
+/// capacity never passes it.
+fn add_line(buffer: &mut Vec<u8>, line: &[u8], place: Place) {
+    let budget = place.budget;
+    let needed = buffer.len() + line.len();
+    if needed > buffer.capacity() {
+        let wanted = (needed * 2).max(4096).min(budget).max(needed);
+        buffer.reserve_exact(wanted - buffer.len());
+    }
+    buffer.extend_from_slice(line);
+}
+
+/// The line buffers and the writer thread draining them into a writer.
 pub(crate) struct Background {
-    sender: Sender<Message>,
-    pool: Arc<ArrayQueue<Vec<u8>>>,
-    /// Bytes of the lines queued and not yet written.
-    queued: Arc<AtomicUsize>,
-    max_bytes: usize,
+    handoff: Arc<Handoff<Vec<u8>>>,
     dropped: prometheus::IntCounter,
     _worker: JoinHandle<()>,
 }
 
 impl Background {
-    /// Starts the worker writing to `writer`; `name` says which sink it is (`stdout`, `file`)
-    /// in the thread's name and in the failure report.
+    /// Starts the writer thread writing to `writer`, with at most `max_bytes` of lines waiting;
+    /// `name` says which sink it is (`stdout`, `file`) in the thread's name and in the failure
+    /// report.
     pub(crate) fn spawn(
         name: &'static str,
         writer: impl Write + Send + 'static,
         max_bytes: usize,
     ) -> std::io::Result<Arc<Self>> {
-        let (sender, receiver) = bounded(QUEUE_LINES);
-        let pool = Arc::new(ArrayQueue::new(POOL_BUFFERS));
-        let queued = Arc::new(AtomicUsize::new(0));
+        let handoff = Arc::new(Handoff::new(max_bytes, usize::MAX, MIN_BUFFER_BYTES));
         let dropped = crate::prom::dropped("logs");
         let mut worker = Worker {
             name,
             writer,
-            pool: pool.clone(),
-            queued: queued.clone(),
+            handoff: handoff.clone(),
             dropped: dropped.clone(),
-            batch: Vec::with_capacity(BATCH_BYTES * 2),
-            line_ends: Vec::new(),
+            spares: handoff.spares(),
             failing: false,
         };
         let handle = std::thread::Builder::new()
             .name(format!("octo-log-{name}"))
-            .spawn(move || worker.run(&receiver))?;
+            .spawn(move || worker.run())?;
+        handoff.set_worker(handle.thread().clone());
         Ok(Arc::new(Self {
-            sender,
-            pool,
-            queued,
-            max_bytes,
+            handoff,
             dropped,
             _worker: handle,
         }))
     }
 
     fn send(&self, line: &[u8]) {
-        let before = self.queued.fetch_add(line.len(), Ordering::Relaxed);
-        if before + line.len() > self.max_bytes {
-            self.queued.fetch_sub(line.len(), Ordering::Relaxed);
+        if self.handoff.append(line, line.len(), add_line).is_err() {
             self.dropped.inc();
-            return;
-        }
-        let mut buffer = self.pool.pop().unwrap_or_default();
-        buffer.extend_from_slice(line);
-        match self.sender.try_send(Message::Line(buffer)) {
-            Ok(()) => {}
-            Err(
-                TrySendError::Full(Message::Line(mut buffer))
-                | TrySendError::Disconnected(Message::Line(mut buffer)),
-            ) => {
-                self.queued.fetch_sub(line.len(), Ordering::Relaxed);
-                self.dropped.inc();
-                buffer.clear();
-                let _ = self.pool.push(buffer);
-            }
-            Err(_) => unreachable!("only lines are sent with try_send"),
         }
     }
 
     /// Waits until every line queued so far is written and flushed, or `timeout` passes.
     /// Returns whether the flush completed.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        let (ack, done) = bounded(1);
-        if self
-            .sender
-            .send_timeout(Message::Flush(ack), timeout)
-            .is_err()
-        {
-            return false;
-        }
-        done.recv_timeout(timeout).is_ok()
+        self.handoff.flush(timeout)
     }
 }
 
-/// The writer thread's state: the batch being filled and whether writes are failing.
+impl Drop for Background {
+    /// The writer writes what is left and stops. Not waited for: a stalled output must not
+    /// hang the service's exit (the guard's flush is what waits, with a timeout).
+    fn drop(&mut self) {
+        self.handoff.close();
+    }
+}
+
+/// The writer thread's state.
 struct Worker<W> {
     name: &'static str,
     writer: W,
-    pool: Arc<ArrayQueue<Vec<u8>>>,
-    queued: Arc<AtomicUsize>,
+    handoff: Arc<Handoff<Vec<u8>>>,
     dropped: prometheus::IntCounter,
-    batch: Vec<u8>,
-    /// Where each line of the batch ends, to count the lines a failed write lost.
-    line_ends: Vec<usize>,
+    /// Empty buffers, swapped for the full ones.
+    spares: Vec<Vec<u8>>,
     /// A failure was reported and no write has succeeded since.
     failing: bool,
 }
 
 impl<W: Write> Worker<W> {
-    fn run(&mut self, receiver: &Receiver<Message>) {
+    fn run(&mut self) {
         loop {
-            let message = match receiver.try_recv() {
-                Ok(message) => message,
-                Err(_) => {
-                    // Queue empty: hand what was gathered to the OS before waiting.
-                    self.write_batch();
-                    match receiver.recv_timeout(Duration::from_secs(1)) {
-                        Ok(message) => message,
-                        Err(RecvTimeoutError::Timeout) => continue,
-                        Err(RecvTimeoutError::Disconnected) => return,
-                    }
-                }
-            };
-            match message {
-                Message::Line(mut buffer) => {
-                    self.batch.extend_from_slice(&buffer);
-                    self.line_ends.push(self.batch.len());
-                    self.queued.fetch_sub(buffer.len(), Ordering::Relaxed);
-                    if buffer.capacity() <= POOLED_CAPACITY {
-                        buffer.clear();
-                        let _ = self.pool.push(buffer);
-                    }
-                    if self.batch.len() >= BATCH_BYTES {
-                        self.write_batch();
-                    }
-                }
-                Message::Flush(ack) => {
-                    self.write_batch();
-                    let _ = self.writer.flush();
-                    let _ = ack.send(());
-                }
+            let asked = self.handoff.flush_asked();
+            let closed = self.handoff.closed();
+            let taken = self.round();
+            if self.handoff.flush_waiting() || closed {
+                let _ = self.writer.flush();
+                self.handoff.flushed(asked);
+            }
+            if closed {
+                return;
+            }
+            if taken >= FULL_ROUND_BYTES {
+                continue;
+            }
+            if taken > 0 {
+                Handoff::<Vec<u8>>::pause(ROUND_INTERVAL);
+            } else {
+                self.handoff.sleep(None);
             }
         }
     }
 
-    /// Writes the batch: retried while the writer would block, counted as dropped (each line
+    /// Takes every buffer's lines and writes them; returns the bytes taken.
+    fn round(&mut self) -> usize {
+        let mut spares = std::mem::take(&mut self.spares);
+        self.handoff.take(&mut spares);
+        let mut taken = 0;
+        for lines in &mut spares {
+            taken += lines.len();
+            self.write(lines);
+            lines.clear();
+            if lines.capacity() > KEPT_CAPACITY {
+                lines.shrink_to(KEPT_CAPACITY / 4);
+            }
+        }
+        self.spares = spares;
+        taken
+    }
+
+    /// Writes `lines`: retried while the writer would block, counted as dropped (each line
     /// not written in full) when it fails.
-    fn write_batch(&mut self) {
-        if self.batch.is_empty() {
+    fn write(&mut self, lines: &[u8]) {
+        if lines.is_empty() {
             return;
         }
         let mut written = 0;
         let mut pause = Duration::from_millis(1);
         let mut failure = None;
-        while written < self.batch.len() {
-            match self.writer.write(&self.batch[written..]) {
+        while written < lines.len() {
+            match self.writer.write(&lines[written..]) {
                 Ok(0) => {
                     failure = Some(std::io::Error::from(ErrorKind::WriteZero));
                     break;
@@ -235,7 +223,10 @@ impl<W: Write> Worker<W> {
             }
             None => {}
             Some(err) => {
-                let lost = self.line_ends.iter().filter(|end| **end > written).count();
+                // Every line ends with its newline (values inside are escaped): a line not
+                // written in full is one whose newline was not.
+                #[allow(clippy::naive_bytecount)] // once per failed write
+                let lost = lines[written..].iter().filter(|b| **b == b'\n').count();
                 self.dropped.inc_by(lost as u64);
                 // One report when writes start failing, not one per line.
                 if !self.failing {
@@ -243,11 +234,6 @@ impl<W: Write> Worker<W> {
                     report(self.name, "telemetry.write.failed", Some((&err, lost)));
                 }
             }
-        }
-        self.batch.clear();
-        self.line_ends.clear();
-        if self.batch.capacity() > BATCH_BYTES * 4 {
-            self.batch.shrink_to(BATCH_BYTES * 2);
         }
     }
 }
@@ -288,7 +274,6 @@ fn report(sink: &str, event: &str, failure: Option<(&std::io::Error, usize)>) {
 #[cfg(test)]
 mod tests {
     use std::io;
-    use std::sync::atomic::AtomicUsize;
 
     use super::*;
 
@@ -318,6 +303,7 @@ mod tests {
 
     fn worker(kind: ErrorKind, failures: usize) -> (Worker<Flaky>, Arc<Mutex<Vec<u8>>>) {
         let written = Arc::new(Mutex::new(Vec::new()));
+        let handoff = Arc::new(Handoff::new(128, usize::MAX, 64));
         let worker = Worker {
             name: "test",
             writer: Flaky {
@@ -326,27 +312,24 @@ mod tests {
                 chunk: 7,
                 written: written.clone(),
             },
-            pool: Arc::new(ArrayQueue::new(4)),
-            queued: Arc::new(AtomicUsize::new(0)),
+            spares: handoff.spares(),
+            handoff,
             dropped: prometheus::IntCounter::new("t", "t").unwrap(),
-            batch: Vec::new(),
-            line_ends: Vec::new(),
             failing: false,
         };
         (worker, written)
     }
 
-    fn push(worker: &mut Worker<Flaky>, line: &str) {
-        worker.batch.extend_from_slice(line.as_bytes());
-        worker.line_ends.push(worker.batch.len());
+    fn append(worker: &Worker<Flaky>, line: &[u8]) {
+        worker.handoff.append(line, line.len(), add_line).unwrap();
     }
 
     #[test]
     fn would_block_is_retried_and_partial_writes_resumed() {
         let (mut worker, written) = worker(ErrorKind::WouldBlock, 3);
-        push(&mut worker, "first line\n");
-        push(&mut worker, "second line\n");
-        worker.write_batch();
+        append(&worker, b"first line\n");
+        append(&worker, b"second line\n");
+        assert_eq!(worker.round(), 23);
         assert_eq!(&*written.lock().unwrap(), b"first line\nsecond line\n");
         assert_eq!(worker.dropped.get(), 0);
         assert!(!worker.failing);
@@ -356,13 +339,71 @@ mod tests {
     fn failed_writes_count_every_line_not_written() {
         let (mut worker, _) = worker(ErrorKind::BrokenPipe, usize::MAX);
         for _ in 0..3 {
-            push(&mut worker, "a line\n");
+            append(&worker, b"a line\n");
         }
-        worker.write_batch();
+        worker.round();
         assert_eq!(worker.dropped.get(), 3);
         assert!(worker.failing);
-        push(&mut worker, "another\n");
-        worker.write_batch();
+        append(&worker, b"another\n");
+        worker.round();
         assert_eq!(worker.dropped.get(), 4);
+    }
+
+    #[test]
+    fn buffers_grow_within_their_budget() {
+        let mut buffer = Vec::new();
+        for _ in 0..10 {
+            add_line(
+                &mut buffer,
+                &[b'x'; 5],
+                Place {
+                    index: 0,
+                    budget: 64,
+                },
+            );
+        }
+        assert_eq!(buffer.len(), 50);
+        assert!(buffer.capacity() <= 64, "{}", buffer.capacity());
+    }
+
+    #[test]
+    fn lines_from_threads_are_written_and_flush_waits_for_them() {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let writer = Flaky {
+            kind: ErrorKind::Other,
+            failures: 0,
+            chunk: usize::MAX,
+            written: written.clone(),
+        };
+        let background = Background::spawn("test", writer, 1 << 20).unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let background = background.clone();
+                std::thread::spawn(move || {
+                    for i in 0..1000 {
+                        background.send(format!("{t} {i}\n").as_bytes());
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert!(background.flush(Duration::from_secs(10)));
+        let text = String::from_utf8(written.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 4000);
+        for t in 0..4 {
+            let numbers: Vec<u32> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix(&format!("{t} ")))
+                .map(|n| n.parse().unwrap())
+                .collect();
+            assert_eq!(numbers, (0..1000).collect::<Vec<_>>(), "one thread's order");
+        }
+        // An idle writer is woken by the next line.
+        std::thread::sleep(Duration::from_millis(20));
+        background.send(b"late\n");
+        assert!(background.flush(Duration::from_secs(10)));
+        assert!(written.lock().unwrap().ends_with(b"late\n"));
     }
 }

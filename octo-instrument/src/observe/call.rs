@@ -231,15 +231,16 @@ impl Drop for ObservedCall {
 /// Whether a call in `span` keeps its `started`/`completed` lines at `rate`: decided by its trace
 /// id where it has one (so one request's calls are kept or left out together), else at random.
 fn keeps_lines(span: &Span, rate: f64) -> bool {
-    let draw = span
-        .in_scope(|| {
-            crate::span_data::with_current_ids(|trace_id, _| {
-                let mut low = [0; 8];
-                low.copy_from_slice(&trace_id[8..]);
-                u64::from_be_bytes(low)
-            })
-        })
-        .unwrap_or_else(crate::random::u64);
+    let trace_id = span
+        .id()
+        .and_then(|id| crate::span_data::ids_of(&id))
+        .map(|(trace_id, _)| trace_id)
+        .or_else(|| span.in_scope(|| crate::span_data::with_current_ids(|trace_id, _| trace_id)));
+    let draw = trace_id.map_or_else(crate::random::u64, |trace_id| {
+        let mut low = [0; 8];
+        low.copy_from_slice(&trace_id[8..]);
+        u64::from_be_bytes(low)
+    });
     (draw as f64) < rate * (u64::MAX as f64)
 }
 

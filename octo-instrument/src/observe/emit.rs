@@ -92,7 +92,14 @@ pub(crate) fn emit(callsite: &'static DefaultCallsite, span: &Span, line: &Line<
     let pairs: [(&Field, Option<&dyn Value>); LOG_FIELDS.len()] =
         std::array::from_fn(|i| (&field[i], values[i]));
     let value_set = fields.value_set(&pairs);
-    // Inside the span rather than `Event::child_of` it: entering makes the span's trace
-    // context current, which is where the log line's `trace_id` and `span_id` come from.
-    span.in_scope(|| Event::dispatch(metadata, &value_set));
+    match span.id() {
+        // The line names the span as its parent, which costs no enter and exit, wherever its
+        // ids can be found that way.
+        Some(id) if crate::span_data::known_without_entering(&id) => {
+            Event::child_of(id, metadata, &value_set);
+        }
+        // Entered for the line: entering makes the span's trace context current, which is
+        // where the OpenTelemetry SDK's layer keeps the ids the line carries.
+        _ => span.in_scope(|| Event::dispatch(metadata, &value_set)),
+    }
 }

@@ -1,9 +1,8 @@
 //! Histogram and counter cells sharded by thread, so that threads calling the same function do not
 //! fight over one cache line. Each thread writes the shard it was assigned; a scrape sums them.
 
-use std::cell::Cell;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 const SLOTS_PER_LINE: usize = 16;
@@ -27,22 +26,10 @@ fn shard_count() -> usize {
     })
 }
 
-thread_local! {
-    static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
-}
-
-/// This thread's shard, assigned round-robin on first use.
+/// This thread's shard.
 #[inline]
 fn shard() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    SHARD.with(|shard| {
-        let mut index = shard.get();
-        if index == usize::MAX {
-            index = NEXT.fetch_add(1, Relaxed);
-            shard.set(index);
-        }
-        index & (shard_count() - 1)
-    })
+    crate::thread_number::get() & (shard_count() - 1)
 }
 
 /// Rows of `slots` counters, one row per shard, each row on lines of its own.

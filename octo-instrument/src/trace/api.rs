@@ -87,8 +87,10 @@ pub(crate) fn context(span: &Span) -> Option<TraceContext> {
 /// Makes the span of an `#[observed]` call (in `make`) with its code location, which the native
 /// pipeline keeps as a reference to the call site's statics (nothing copied per call).
 pub(crate) fn with_code(code: &'static CodeLocation, make: impl FnOnce() -> Span) -> Span {
-    let span = native::with_code(code, make);
-    sdk::set_code(&span, code);
+    let (span, native) = native::with_code(code, make);
+    if !native {
+        sdk::set_code(&span, code);
+    }
     span
 }
 

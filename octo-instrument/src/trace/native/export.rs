@@ -1,5 +1,6 @@
-//! The native export queue: finished sampled spans go into a queue bounded in spans and bytes, and
-//! a thread of its own encodes them in batches and sends them. A collector that is down,
+//! The native export queue: finished sampled spans are handed to a thread of their own
+//! ([`Handoff`]: no wake-up per span, no lock or counter that calling threads share), bounded in
+//! bytes; that thread encodes them in batches and sends them. A collector that is down,
 //! unreachable or hanging costs the service nothing but the spans it could not take, counted in
 //! `octo_telemetry_dropped_total{signal="spans"}`, with one `telemetry.export.failed` warning (and
 //! `telemetry.export.recovered` after). The thread owns its runtime and client, so it works from
@@ -7,40 +8,46 @@
 //! Records go back to the pool once sent, so the calling threads allocate none.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
 
 use super::encode::{self, Resource};
 use super::record::{Pool, SpanRecord};
 use super::transport::Transport;
+use crate::handoff::Handoff;
 use crate::trace::otlp::OtlpSettings;
 
-/// Spans waiting for export; past this (or the byte budget), new spans are dropped and counted.
-pub(crate) const QUEUE_CAPACITY: usize = 2048;
 /// Spans per export request.
 const MAX_BATCH: usize = 512;
 /// How long a span waits, at most, before its batch is sent.
 const SCHEDULED_DELAY: Duration = Duration::from_secs(1);
+/// Export requests in flight at once: the next batch is gathered and encoded while one travels.
+const MAX_IN_FLIGHT: usize = 1;
+/// The handoff's batches at most (`handoff::MAX_BATCHES`).
+const MAX_QUEUE_SLOTS: usize = crate::handoff::MAX_BATCHES;
+/// Spans waiting for export at most (as the OpenTelemetry SDK's default queue); past this, or
+/// the byte budget, new spans are dropped and counted.
+pub(crate) const QUEUE_CAPACITY: usize = 2048;
+/// How long the thread waits between rounds while spans keep coming.
+const ROUND_INTERVAL: Duration = Duration::from_millis(2);
+/// Bytes a queue batch is given at least.
+const MIN_QUEUE_BATCH_BYTES: usize = 1024 * 1024;
 
-/// Asks of the export thread. It stops when the queue is dropped (its channels close).
-enum Control {
-    Flush(Sender<()>),
+/// Finished spans waiting in the calling threads' batches, with their bytes.
+#[derive(Default)]
+struct Spans {
+    /// Boxed so that a record moves between the caller, the queue, the batch and the pool as a
+    /// pointer, never as a copy of its inline attribute arrays.
+    #[allow(clippy::vec_box)]
+    records: Vec<Box<SpanRecord>>,
 }
-
-type Queued = (Box<SpanRecord>, usize);
 
 /// The queue in front of the export thread.
 pub(crate) struct ExportQueue {
-    spans: Sender<Queued>,
-    control: Sender<Control>,
+    handoff: Arc<Handoff<Spans>>,
     dropped: prometheus::IntCounter,
-    /// Bytes of the spans queued or being exported.
-    queued: Arc<AtomicUsize>,
-    max_bytes: usize,
     pool: Pool,
 }
 
@@ -52,42 +59,44 @@ impl std::fmt::Debug for ExportQueue {
 
 impl ExportQueue {
     /// Starts the export thread, which builds its client; returns once it is built, with the
-    /// error if it could not be.
+    /// error if it could not be. At most `QUEUE_CAPACITY` spans and `max_bytes` wait for the
+    /// thread, and as many again may be in its hands being exported.
     pub(crate) fn start(
         settings: &OtlpSettings,
         resource: Resource,
         max_bytes: usize,
         pool: Pool,
     ) -> Result<Self, String> {
-        let (spans, span_rx) = bounded(QUEUE_CAPACITY);
-        let (control, control_rx) = bounded(16);
-        let (ready_tx, ready_rx) = bounded(1);
+        // Spans count against the queue until they are encoded: the queue's bounds cover the
+        // batch the thread is gathering too.
+        let handoff = Arc::new(
+            Handoff::new(max_bytes, QUEUE_CAPACITY, MIN_QUEUE_BATCH_BYTES).held_until_released(),
+        );
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let dropped = crate::prom::dropped("spans");
-        let queued = Arc::new(AtomicUsize::new(0));
         let worker = Worker {
             settings: settings.clone(),
             resource,
             dropped: dropped.clone(),
-            queued: queued.clone(),
+            handoff: handoff.clone(),
             pool: pool.clone(),
+            spares: handoff.spares(),
             batch: Vec::with_capacity(MAX_BATCH),
-            batch_bytes: 0,
+            oldest: None,
             buffer: Vec::new(),
             failing: false,
         };
-        thread::Builder::new()
+        let handle = thread::Builder::new()
             .name("octo-span-export".into())
-            .spawn(move || worker.run(&span_rx, &control_rx, &ready_tx))
+            .spawn(move || worker.run(&ready_tx))
             .map_err(|err| format!("cannot start the span export thread: {err}"))?;
+        handoff.set_worker(handle.thread().clone());
         ready_rx
             .recv()
             .map_err(|_| "the span export thread stopped while starting".to_owned())??;
         Ok(Self {
-            spans,
-            control,
+            handoff,
             dropped,
-            queued,
-            max_bytes,
             pool,
         })
     }
@@ -96,32 +105,28 @@ impl ExportQueue {
     #[inline]
     pub(crate) fn send(&self, record: Box<SpanRecord>) {
         let size = record.bytes();
-        if self.queued.fetch_add(size, Ordering::Relaxed) + size > self.max_bytes {
-            self.queued.fetch_sub(size, Ordering::Relaxed);
-            self.dropped.inc();
-            self.pool.give(record);
-            return;
-        }
-        if let Err(TrySendError::Full((record, _)) | TrySendError::Disconnected((record, _))) =
-            self.spans.try_send((record, size))
-        {
-            self.queued.fetch_sub(size, Ordering::Relaxed);
+        let queued = self
+            .handoff
+            .append(record, size, |spans, mut record, place| {
+                record.queue_slot = place.index;
+                spans.records.push(record);
+            });
+        if let Err(record) = queued {
             self.dropped.inc();
             self.pool.give(record);
         }
-    }
-
-    fn ask(&self, message: impl FnOnce(Sender<()>) -> Control, timeout: Duration) -> bool {
-        let (reply, done) = bounded(1);
-        if self.control.send_timeout(message(reply), timeout).is_err() {
-            return false;
-        }
-        done.recv_timeout(timeout).is_ok()
     }
 
     /// Exports everything queued so far; false when that took longer than `timeout`.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        self.ask(Control::Flush, timeout)
+        self.handoff.flush(timeout)
+    }
+}
+
+impl Drop for ExportQueue {
+    /// The thread exports what is left and stops; not waited for (the guard's flush waits).
+    fn drop(&mut self) {
+        self.handoff.close();
     }
 }
 
@@ -130,30 +135,34 @@ struct Worker {
     settings: OtlpSettings,
     resource: Resource,
     dropped: prometheus::IntCounter,
-    queued: Arc<AtomicUsize>,
+    handoff: Arc<Handoff<Spans>>,
     pool: Pool,
-    /// Boxed so that a record moves between the caller, the queue, the batch and the pool as a
-    /// pointer, never as a copy of its inline attribute arrays.
+    /// Empty batches, swapped for the calling threads' full ones.
+    spares: Vec<Spans>,
+    /// Spans taken and not yet exported.
     #[allow(clippy::vec_box)]
     batch: Vec<Box<SpanRecord>>,
-    /// Bytes of the spans in `batch`.
-    batch_bytes: usize,
+    /// When the oldest span in `batch` was taken.
+    oldest: Option<Instant>,
     /// The encoded request, reused.
     buffer: Vec<u8>,
     failing: bool,
 }
 
+/// An export request on its way, and the spans it carries.
+type InFlight = tokio::task::JoinHandle<(Result<(), String>, u64)>;
+
 impl Worker {
-    fn run(
-        mut self,
-        spans: &Receiver<Queued>,
-        control: &Receiver<Control>,
-        ready: &Sender<Result<(), String>>,
-    ) {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
+    /// The export thread: batches spans and hands requests to a runtime of its own, whose one
+    /// thread (`octo-span-export-io`) carries them with `tracing` silenced.
+    fn run(mut self, ready: &std::sync::mpsc::SyncSender<Result<(), String>>) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("octo-span-export-io")
+            .on_thread_start(silence_this_thread)
             .enable_all()
-            .build()
-        {
+            .build();
+        let runtime = match runtime {
             Ok(runtime) => runtime,
             Err(err) => {
                 let _ = ready.send(Err(format!("cannot start the export runtime: {err}")));
@@ -164,81 +173,125 @@ impl Worker {
             let _entered = runtime.enter();
             Transport::new(&self.settings)
         });
-        let mut transport = match transport {
+        match transport {
             Ok(transport) => {
                 let _ = ready.send(Ok(()));
-                transport
+                self.serve(&runtime, &Arc::new(transport));
             }
             Err(err) => {
                 let _ = ready.send(Err(err));
+            }
+        }
+    }
+
+    /// Takes spans as they come and exports them in batches, with up to `MAX_IN_FLIGHT`
+    /// requests at once, until the queue closes.
+    fn serve(&mut self, runtime: &tokio::runtime::Runtime, transport: &Arc<Transport>) {
+        let mut in_flight: Vec<InFlight> = Vec::with_capacity(MAX_IN_FLIGHT);
+        loop {
+            let asked = self.handoff.flush_asked();
+            let closed = self.handoff.closed();
+            let taken = self.take();
+            while self.batch.len() >= MAX_BATCH {
+                self.export(runtime, transport, &mut in_flight);
+            }
+            let due = self
+                .oldest
+                .is_some_and(|oldest| oldest.elapsed() >= SCHEDULED_DELAY);
+            if due || closed || self.handoff.flush_waiting() {
+                while !self.batch.is_empty() {
+                    self.export(runtime, transport, &mut in_flight);
+                }
+                for request in in_flight.drain(..) {
+                    self.finished(runtime.block_on(request));
+                }
+                self.handoff.flushed(asked);
+            }
+            if closed {
                 return;
             }
-        };
-        let mut deadline = Instant::now() + SCHEDULED_DELAY;
-        loop {
-            let wait = deadline.saturating_duration_since(Instant::now());
-            select! {
-                recv(spans) -> span => {
-                    let Ok((span, size)) = span else { break };
-                    self.push(span, size);
-                    if self.batch.len() >= MAX_BATCH {
-                        self.export(&runtime, &mut transport);
-                        deadline = Instant::now() + SCHEDULED_DELAY;
-                    }
-                }
-                recv(control) -> message => {
-                    self.drain(spans, &runtime, &mut transport);
-                    match message {
-                        Ok(Control::Flush(reply)) => {
-                            let _ = reply.send(());
-                        }
-                        Err(_) => break,
-                    }
-                }
-                default(wait) => {
-                    self.export(&runtime, &mut transport);
-                    deadline = Instant::now() + SCHEDULED_DELAY;
-                }
+            self.collect(runtime, &mut in_flight);
+            if taken > 0 {
+                // Busy: back after a pause, or sooner when a batch passes half its share.
+                Handoff::<Spans>::pause(ROUND_INTERVAL);
+            } else {
+                let wait = self
+                    .oldest
+                    .map(|oldest| SCHEDULED_DELAY.saturating_sub(oldest.elapsed()));
+                self.handoff.sleep(wait);
             }
         }
     }
 
-    fn push(&mut self, span: Box<SpanRecord>, size: usize) {
-        self.batch.push(span);
-        self.batch_bytes += size;
+    /// Moves the queued spans into the batch; returns how many.
+    fn take(&mut self) -> usize {
+        let taken = self.handoff.take(&mut self.spares);
+        for spans in &mut self.spares {
+            if !spans.records.is_empty() && self.oldest.is_none() {
+                self.oldest = Some(Instant::now());
+            }
+            self.batch.append(&mut spans.records);
+        }
+        taken
     }
 
-    /// Exports every span queued now, in batches.
-    fn drain(
+    /// Encodes up to `MAX_BATCH` spans of the batch, the oldest first, and sends them, after
+    /// waiting for the oldest request in flight to end if `MAX_IN_FLIGHT` are.
+    fn export(
         &mut self,
-        spans: &Receiver<Queued>,
         runtime: &tokio::runtime::Runtime,
-        transport: &mut Transport,
+        transport: &Arc<Transport>,
+        in_flight: &mut Vec<InFlight>,
     ) {
-        while let Ok((span, size)) = spans.try_recv() {
-            self.push(span, size);
-            if self.batch.len() >= MAX_BATCH {
-                self.export(runtime, transport);
-            }
-        }
-        self.export(runtime, transport);
-    }
-
-    fn export(&mut self, runtime: &tokio::runtime::Runtime, transport: &mut Transport) {
-        if self.batch.is_empty() {
+        let count = self.batch.len().min(MAX_BATCH);
+        if count == 0 {
             return;
         }
-        encode::request(&mut self.buffer, &self.resource, &self.batch);
-        let count = self.batch.len() as u64;
+        self.collect(runtime, in_flight);
+        if in_flight.len() >= MAX_IN_FLIGHT {
+            let oldest = in_flight.remove(0);
+            self.finished(runtime.block_on(oldest));
+        }
+        encode::request(&mut self.buffer, &self.resource, &self.batch[..count]);
         let body = Bytes::copy_from_slice(&self.buffer);
-        let result = quiet(|| runtime.block_on(transport.send(body)));
-        // The batch's bytes leave the budget once the export is over, whatever its result.
-        self.queued.fetch_sub(self.batch_bytes, Ordering::Relaxed);
-        self.batch_bytes = 0;
-        for record in self.batch.drain(..) {
+        // Encoded: the spans leave the queue's bounds (the request in flight is bounded by
+        // `MAX_IN_FLIGHT` batches).
+        let mut released = [(0usize, 0usize); MAX_QUEUE_SLOTS];
+        for record in self.batch.drain(..count) {
+            let slot = &mut released[record.queue_slot % MAX_QUEUE_SLOTS];
+            slot.0 += record.bytes();
+            slot.1 += 1;
             self.pool.give(record);
         }
-        self.report(result, count);
+        for (index, (bytes, items)) in released.into_iter().enumerate() {
+            if items > 0 {
+                self.handoff.release(index, bytes, items);
+            }
+        }
+        self.oldest = (!self.batch.is_empty()).then(Instant::now);
+        let transport = transport.clone();
+        in_flight.push(runtime.spawn(async move { (transport.send(body).await, count as u64) }));
+    }
+
+    /// Reports the requests that have ended.
+    fn collect(&mut self, runtime: &tokio::runtime::Runtime, in_flight: &mut Vec<InFlight>) {
+        let mut index = 0;
+        while index < in_flight.len() {
+            if in_flight[index].is_finished() {
+                let request = in_flight.remove(index);
+                self.finished(runtime.block_on(request));
+            } else {
+                index += 1;
+            }
+        }
+    }
+
+    /// A request ended.
+    fn finished(&mut self, done: Result<(Result<(), String>, u64), tokio::task::JoinError>) {
+        match done {
+            Ok((result, count)) => self.report(result, count),
+            Err(err) => self.report(Err(format!("the export task failed: {err}")), 0),
+        }
     }
 
     /// One line when exports start failing, one when they recover; never one per batch.
@@ -276,4 +329,11 @@ impl Worker {
 /// exporting spans would make spans (and a failing collector would flood the service's logs).
 fn quiet<R>(f: impl FnOnce() -> R) -> R {
     tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::new(), f)
+}
+
+/// Silences `tracing` for good on the export runtime's thread, where the client's crates run.
+fn silence_this_thread() {
+    std::mem::forget(tracing::subscriber::set_default(
+        tracing::subscriber::NoSubscriber::new(),
+    ));
 }

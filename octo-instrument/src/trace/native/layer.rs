@@ -15,7 +15,7 @@ use tracing_subscriber::registry::LookupSpan;
 use super::attrs::{AttrLimits, Recorder};
 use super::record::{Kind, SpanRecord, StatusCode, now_unix_nanos};
 use super::{Shared, ids};
-use crate::span_data::{self, CodeLocation};
+use crate::span_data::{self, CodeLocation, EnteredParent, KnownIds};
 use crate::trace::context::TraceContext;
 
 thread_local! {
@@ -27,11 +27,13 @@ thread_local! {
 }
 
 /// Creates a span (in `make`) whose code attributes are `code`: the record keeps the reference.
-pub(crate) fn with_code<R>(code: &'static CodeLocation, make: impl FnOnce() -> R) -> R {
+/// Also returns whether a native layer took them (false: the span is disabled or another
+/// pipeline's).
+pub(crate) fn with_code<R>(code: &'static CodeLocation, make: impl FnOnce() -> R) -> (R, bool) {
     CODE.with(|slot| slot.set(Some(code)));
     let result = make();
-    CODE.with(|slot| slot.set(None));
-    result
+    let taken = CODE.with(Cell::take).is_none();
+    (result, taken)
 }
 
 #[cfg(feature = "axum")]
@@ -67,13 +69,29 @@ impl NativeLayer {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
+        let table = &self.shared.table;
         let local = if attrs.is_contextual() {
-            ctx.current_span().id().cloned()
+            // The entered span, from this thread's stack of them: no registry lookup.
+            match EnteredParent::current(self.owner()) {
+                EnteredParent::None => None,
+                EnteredParent::Known(id, ids) => {
+                    return Some(Parent {
+                        trace_id: ids.trace_id,
+                        span_id: ids.span_id,
+                        sampled: ids.sampled,
+                        remote: false,
+                        trace_state: ids
+                            .has_state
+                            .then(|| table.with(id, |record| record.trace_state.clone()))
+                            .flatten(),
+                    });
+                }
+                EnteredParent::Unknown => ctx.current_span().id().cloned(),
+            }
         } else {
             attrs.parent().cloned()
         };
         if let Some(local) = local {
-            let table = &self.shared.table;
             let from_record = |id: &span::Id| {
                 table.with(id.into_u64(), |record| Parent {
                     trace_id: record.trace_id,
@@ -103,6 +121,22 @@ impl NativeLayer {
                 trace_state: (!remote.trace_state.is_empty()).then_some(remote.trace_state),
             })
     }
+
+    /// This pipeline, as the owner of the ids it leaves in the thread's span stack.
+    fn owner(&self) -> usize {
+        Arc::as_ptr(&self.shared).addr()
+    }
+
+    /// What the thread's span stack keeps of `record`.
+    fn known_ids(&self, record: &SpanRecord) -> KnownIds {
+        KnownIds {
+            trace_id: record.trace_id,
+            span_id: record.span_id,
+            sampled: record.sampled,
+            has_state: !record.trace_state.is_empty(),
+            owner: self.owner(),
+        }
+    }
 }
 
 impl<S> tracing_subscriber::Layer<S> for NativeLayer
@@ -111,6 +145,8 @@ where
 {
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
         let shared = &*self.shared;
+        // Taken whether or not the span is sampled: it is this span's, not the next one's.
+        let code = CODE.with(Cell::take);
         let mut record = shared.pool.take();
         match self.parent(attrs, &ctx) {
             Some(parent) => {
@@ -132,14 +168,14 @@ where
         record.span_id = ids::span_id();
         if record.sampled {
             record.name = attrs.metadata().name();
-            record.code = CODE.with(Cell::take);
+            record.code = code;
             record.start_unix_nanos = now_unix_nanos();
             attrs.record(&mut Fields {
                 record: &mut record,
                 limits: shared.limits,
             });
         }
-        span_data::remember_ids(id, record.trace_id, record.span_id);
+        span_data::remember_ids(id, self.known_ids(&record));
         shared.table.insert(id.into_u64(), record);
     }
 
@@ -155,13 +191,16 @@ where
     fn on_enter(&self, id: &span::Id, _ctx: Context<'_, S>) {
         // The entered span's ids are what log lines inside it carry: recently created spans are
         // known on this thread without a lookup.
-        if !span_data::enter_known(id)
-            && let Some((trace_id, span_id)) = self
-                .shared
-                .table
-                .with(id.into_u64(), |record| (record.trace_id, record.span_id))
+        if span_data::enter_known(id, self.owner()) {
+            return;
+        }
+        match self
+            .shared
+            .table
+            .with(id.into_u64(), |record| self.known_ids(record))
         {
-            span_data::enter(id, trace_id, span_id);
+            Some(ids) => span_data::enter(id, ids),
+            None => span_data::enter_unknown(id),
         }
     }
 

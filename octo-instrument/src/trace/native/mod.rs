@@ -73,6 +73,7 @@ impl Shared {
         otlp: Option<&OtlpSettings>,
         limits: &Limits,
     ) -> Result<Arc<Self>, String> {
+        crate::span_data::set_lookup(ids_in_current_subscriber);
         let pool = Pool::new();
         #[cfg(feature = "otlp")]
         let export = otlp
@@ -160,4 +161,15 @@ impl Shared {
             }
         })
     }
+}
+
+/// The ids of span `id` in the current subscriber's native span table, if it has one.
+fn ids_in_current_subscriber(id: &tracing::span::Id) -> Option<([u8; 16], [u8; 8])> {
+    tracing::dispatcher::get_default(|dispatch| {
+        dispatch.downcast_ref::<Shared>().and_then(|shared| {
+            shared
+                .table
+                .with(id.into_u64(), |record| (record.trace_id, record.span_id))
+        })
+    })
 }

@@ -75,6 +75,8 @@ pub(crate) struct SpanRecord {
     pub(crate) status: StatusCode,
     pub(crate) status_message: String,
     pub(crate) events: Vec<SpanEvent>,
+    /// The export queue's batch it went into, to release its share once encoded.
+    pub(crate) queue_slot: usize,
 }
 
 impl SpanRecord {

@@ -84,14 +84,16 @@ impl Transport {
         }
     }
 
-    /// Sends one request; the error says why the collector did not take it.
-    pub(crate) async fn send(&mut self, body: Bytes) -> Result<(), String> {
+    /// Sends one request; the error says why the collector did not take it. Several may be in
+    /// flight at once (the clients are handles on shared connections).
+    pub(crate) async fn send(&self, body: Bytes) -> Result<(), String> {
         match self {
             Self::Grpc {
                 grpc,
                 headers,
                 timeout,
             } => {
+                let mut grpc = grpc.clone();
                 let mut request = tonic::Request::new(body);
                 *request.metadata_mut() = headers.clone();
                 let call = async {

@@ -66,6 +66,7 @@ impl SdkPipeline {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
+        crate::span_data::sdk_layer_made();
         // Thread attributes (a string per span) and busy/idle timings (two clock reads per
         // poll of an async span) cost more per span than they tell; logs carry the durations.
         tracing_opentelemetry::layer()
