@@ -23,22 +23,69 @@ pub fn write_str(out: &mut String, value: &str) {
     out.push('"');
 }
 
-/// Appends an unsigned integer without going through `fmt` (it is on every log line).
-pub fn write_u64(out: &mut String, mut value: u64) {
-    let mut digits = [0u8; 20];
+/// Appends `bytes`, which must be ASCII (digits, hex, punctuation the encoders assemble on the
+/// stack): checked a word at a time, where `str::from_utf8` would look at every byte.
+///
+/// # Panics
+///
+/// If `bytes` is not ASCII.
+///
+/// ```
+/// let mut out = String::new();
+/// octo_instrument_core::json::push_ascii(&mut out, b"0042");
+/// assert_eq!(out, "0042");
+/// ```
+#[inline]
+pub fn push_ascii(out: &mut String, bytes: &[u8]) {
+    assert!(bytes.is_ascii(), "push_ascii takes ASCII only");
+    // SAFETY: ASCII is valid UTF-8, and the assertion above checked it is ASCII.
+    out.push_str(unsafe { std::str::from_utf8_unchecked(bytes) });
+}
+
+/// Two ASCII digits for every number below 100.
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Writes `value` right-aligned into `digits`, two digits at a time; returns where it starts.
+#[inline]
+fn digits_into(digits: &mut [u8; 20], mut value: u64) -> usize {
     let mut start = digits.len();
-    loop {
-        start -= 1;
-        // `value % 10` is below 10, so the cast cannot truncate.
+    while value >= 100 {
+        // Below 100, so the cast keeps it whole.
         #[allow(clippy::cast_possible_truncation)]
-        let digit = (value % 10) as u8;
-        digits[start] = b'0' + digit;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
+        let pair = (value % 100) as usize * 2;
+        value /= 100;
+        start -= 2;
+        digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
     }
-    out.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
+    #[allow(clippy::cast_possible_truncation)]
+    let last = value as usize;
+    if last >= 10 {
+        start -= 2;
+        digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[last * 2..last * 2 + 2]);
+    } else {
+        start -= 1;
+        digits[start] = DIGIT_PAIRS[last * 2 + 1];
+    }
+    start
+}
+
+/// Appends `value` as exactly `width` digits (zero-padded; `value` must fit).
+#[inline]
+pub fn write_padded(out: &mut String, value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let start = digits_into(&mut digits, value).min(digits.len() - width);
+    push_ascii(out, &digits[start..]);
+}
+
+/// Appends an unsigned integer without going through `fmt` (it is on every log line).
+pub fn write_u64(out: &mut String, value: u64) {
+    let mut digits = [0u8; 20];
+    let start = digits_into(&mut digits, value);
+    push_ascii(out, &digits[start..]);
 }
 
 /// Appends a signed integer.
@@ -60,13 +107,17 @@ pub fn write_f64(out: &mut String, value: f64) {
     // the microsecond, are most of the floats on log lines): integer arithmetic only. It is
     // taken only when those three decimals give back `value` exactly, so it never rounds.
     if value.abs() < 1e12 {
-        // In range: |value * 1000| < 1e15 fits an i64.
+        // In range: |value * 1000| < 1e15 fits an i64. The cast truncates; the nearest whole
+        // number of thousandths is that or the next one away from zero (no rounding call).
         #[allow(clippy::cast_possible_truncation)]
-        let thousandths = (value * 1000.0).round() as i64;
-        #[allow(clippy::float_cmp)] // exactly equal, or the fast path would round
-        if thousandths as f64 / 1000.0 == value {
-            write_thousandths(out, thousandths);
-            return;
+        let truncated = (value * 1000.0) as i64;
+        let away = truncated + if value < 0.0 { -1 } else { 1 };
+        for thousandths in [truncated, away] {
+            #[allow(clippy::float_cmp)] // exactly equal, or the fast path would round
+            if thousandths as f64 / 1000.0 == value {
+                write_thousandths(out, thousandths);
+                return;
+            }
         }
     }
     // `Display` of `f64` is the shortest round-trip form, without an exponent.
@@ -89,14 +140,7 @@ fn write_thousandths(out: &mut String, thousandths: i64) {
         fraction /= 10;
         width -= 1;
     }
-    let mut digits = [b'0'; 3];
-    for slot in digits[..width].iter_mut().rev() {
-        #[allow(clippy::cast_possible_truncation)]
-        let digit = (fraction % 10) as u8;
-        *slot = b'0' + digit;
-        fraction /= 10;
-    }
-    out.push_str(std::str::from_utf8(&digits[..width]).expect("ASCII digits"));
+    write_padded(out, fraction, width);
 }
 
 /// A duration in milliseconds, in whole microseconds: the `duration_ms` of log lines. Integer
@@ -139,44 +183,28 @@ impl Write for Escaper<'_> {
     }
 }
 
-/// Whether `byte` must be escaped inside a JSON string (DEL too: it is invisible on a terminal).
-#[inline]
-fn is_special(byte: u8) -> bool {
-    byte < 0x20 || byte == b'"' || byte == b'\\' || byte == 0x7f
-}
+/// The bytes that must be escaped inside a JSON string (DEL too: it is invisible on a
+/// terminal), as a table: one load per byte.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[0x7f] = true;
+    table
+};
 
 /// The index of the first byte at or after `from` that must be escaped, or `bytes.len()`.
-/// Eight bytes at a time: most strings on a line (keys, names, ids) have none.
 #[inline]
 fn first_special(bytes: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    /// Bytes of `word` that are zero get their high bit set (exact for the lowest such byte,
-    /// which is the one the caller wants).
-    fn zero_bytes(word: u64) -> u64 {
-        word.wrapping_sub(ONES) & !word & HIGHS
-    }
-    let rest = &bytes[from..];
-    let mut words = rest.chunks_exact(8);
-    for (index, chunk) in (&mut words).enumerate() {
-        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        // Bytes below 0x20 (the check is exact for whether any is), quotes, backslashes, DEL.
-        let hits = (word.wrapping_sub(ONES * 0x20) & !word & HIGHS)
-            | zero_bytes(word ^ (ONES * u64::from(b'"')))
-            | zero_bytes(word ^ (ONES * u64::from(b'\\')))
-            | zero_bytes(word ^ (ONES * 0x7f));
-        if hits != 0 {
-            // Which byte it is: looked for plainly (the flags above may also mark a later one).
-            if let Some(at) = chunk.iter().position(|b| is_special(*b)) {
-                return from + index * 8 + at;
-            }
-        }
-    }
-    let tail = words.remainder();
-    let done = rest.len() - tail.len();
-    tail.iter()
-        .position(|b| is_special(*b))
-        .map_or(bytes.len(), |at| from + done + at)
+    bytes[from..]
+        .iter()
+        .position(|byte| SPECIAL[usize::from(*byte)])
+        .map_or(bytes.len(), |at| from + at)
 }
 
 #[cfg(test)]
@@ -264,6 +292,50 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn integers_two_digits_at_a_time() {
+        let mut value = 1u64;
+        for _ in 0..64 {
+            for v in [
+                value - 1,
+                value,
+                value.saturating_add(1),
+                value.saturating_mul(10) - 1,
+            ] {
+                let mut out = String::new();
+                write_u64(&mut out, v);
+                assert_eq!(out, v.to_string());
+            }
+            value = value.saturating_mul(2);
+        }
+        let mut out = String::new();
+        write_u64(&mut out, u64::MAX);
+        assert_eq!(out, u64::MAX.to_string());
+        let mut out = String::new();
+        write_padded(&mut out, 42, 6);
+        write_padded(&mut out, 7, 1);
+        write_padded(&mut out, 0, 3);
+        assert_eq!(out, "0000427000");
+    }
+
+    #[test]
+    fn floats_near_whole_thousandths() {
+        for value in [
+            0.001,
+            -0.001,
+            2.675,
+            -2.675,
+            1e11 + 0.5,
+            0.1 + 0.2,
+            -1e-9,
+            999.9995,
+        ] {
+            let mut out = String::new();
+            write_f64(&mut out, value);
+            assert_eq!(out.parse::<f64>().unwrap(), value, "{out}");
         }
     }
 }

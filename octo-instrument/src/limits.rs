@@ -29,6 +29,9 @@ pub const DEFAULT_SPAN_ATTRIBUTE_COUNT: usize = 128;
 pub const DEFAULT_LOG_QUEUE_BYTES: usize = 8 * 1024 * 1024;
 /// Bytes of finished spans queued for export, unless configured.
 pub const DEFAULT_SPAN_QUEUE_BYTES: usize = 16 * 1024 * 1024;
+/// Finished spans queued for export, unless configured: a few milliseconds of a caller calling
+/// as fast as it can, so that a collector (or an export thread) scheduled late drops nothing.
+pub const DEFAULT_SPAN_QUEUE_SPANS: usize = 8192;
 
 /// Appended to a value that was cut, so a reader knows the rest is missing.
 pub const TRUNCATED_MARKER: &str = "…[truncated]";
@@ -45,6 +48,7 @@ pub(crate) struct Limits {
     pub(crate) span_attribute_count: usize,
     pub(crate) log_queue_bytes: usize,
     pub(crate) span_queue_bytes: usize,
+    pub(crate) span_queue_spans: usize,
 }
 
 impl Default for Limits {
@@ -55,6 +59,7 @@ impl Default for Limits {
             span_attribute_count: DEFAULT_SPAN_ATTRIBUTE_COUNT,
             log_queue_bytes: DEFAULT_LOG_QUEUE_BYTES,
             span_queue_bytes: DEFAULT_SPAN_QUEUE_BYTES,
+            span_queue_spans: DEFAULT_SPAN_QUEUE_SPANS,
         }
     }
 }

@@ -113,6 +113,11 @@ fn bad_values_are_errors_naming_the_variable() {
             "1.5",
             r#"invalid OCTO_SPAN_QUEUE_BYTES="1.5""#,
         ),
+        (
+            "OTEL_BSP_MAX_QUEUE_SIZE",
+            "many",
+            r#"invalid OTEL_BSP_MAX_QUEUE_SIZE="many""#,
+        ),
     ] {
         let output = probe(&["lines"], &[(var, value)]);
         assert_eq!(output.status.code(), Some(2), "{var}={value}");

@@ -1,9 +1,24 @@
-//! Runs one variant's calls in a loop, for `valgrind --tool=callgrind`: the instructions a call
-//! costs, on every thread, are the difference between two runs of different lengths.
+//! Runs one pipeline's calls in a loop as a service runs them, and says what they cost: wall
+//! time and CPU time per call, on the calling thread and over the whole process (the log writer
+//! and the export thread included), and what was dropped. Under `valgrind --tool=callgrind` the
+//! difference between two runs of different lengths is the instructions a call costs on every
+//! thread.
 //!
-//! `profile traced|json|full N`
+//! `profile VARIANT CALLS [ENDPOINT]`, VARIANT one of
+//! - `traced`: `#[observed]` with the native trace layer, logs filtered out, nothing exported;
+//! - `json`: the same with its two JSON lines through the background writer to `/dev/null`;
+//! - `full`: what `init()` installs: the JSON lines to `/dev/null`, spans exported over OTLP/HTTP
+//!   to ENDPOINT (an `otlp-sink`);
+//! - `peer`: the peer's equivalent of `full`: `#[instrument]` with two `info!` lines,
+//!   `tracing-subscriber`'s JSON formatter through `tracing-appender`'s non-blocking writer to
+//!   `/dev/null`, `tracing-opentelemetry` over the OpenTelemetry SDK's batch processor and its
+//!   OTLP/HTTP exporter to ENDPOINT.
+
+use std::fs::File;
+use std::time::{Duration, Instant};
 
 use octo_instrument::observed;
+use octo_instrument_bench::cpu;
 
 #[inline(never)]
 fn work(x: u64) -> u64 {
@@ -15,26 +30,118 @@ fn observed_work(x: u64) -> u64 {
     work(x)
 }
 
+#[tracing::instrument(skip_all)]
+fn instrumented(x: u64) -> u64 {
+    tracing::info!("started");
+    let out = work(x);
+    tracing::info!("completed");
+    out
+}
+
 #[inline(never)]
-fn run(calls: u64) {
+fn run(calls: u64, call: fn(u64) -> u64) {
     for i in 0..calls {
-        std::hint::black_box(observed_work(i));
+        std::hint::black_box(call(i));
     }
+}
+
+/// Runs `calls` calls under `dispatch`, then `flush`; prints what they cost.
+fn measure(
+    name: &str,
+    calls: u64,
+    dispatch: &tracing::Dispatch,
+    call: fn(u64) -> u64,
+    flush: impl FnOnce(),
+) {
+    let start = Instant::now();
+    let thread_before = cpu::thread();
+    let process_before = cpu::process();
+    tracing::dispatcher::with_default(dispatch, || run(calls, call));
+    let thread = cpu::thread().saturating_sub(thread_before);
+    let calling = start.elapsed();
+    flush();
+    let process = cpu::process().saturating_sub(process_before);
+    let per_call = |d: Duration| d.as_nanos() as f64 / calls as f64;
+    println!(
+        "{name}: {calls} calls; wall {:.0} ns/call; CPU {:.0} ns/call on the calling thread, \
+         {:.0} ns/call in the process (background {:.0})",
+        per_call(calling),
+        per_call(thread),
+        per_call(process),
+        per_call(process.saturating_sub(thread)),
+    );
+}
+
+fn dev_null() -> File {
+    File::options()
+        .write(true)
+        .open("/dev/null")
+        .expect("/dev/null")
+}
+
+fn ours(variant: &str, calls: u64, endpoint: Option<&str>) {
+    let mut config = octo_instrument::Config::new()
+        .service_name("octo-profile")
+        .log_level(if variant == "traced" { "warn" } else { "info" })
+        .log_writer(dev_null());
+    if let Some(endpoint) = endpoint {
+        config = config
+            .otlp_endpoint(endpoint)
+            .otlp_protocol(octo_instrument::trace::OtlpProtocol::HttpProtobuf);
+    }
+    let (dispatch, guard) = config.dispatch().expect("a valid configuration");
+    measure(variant, calls, &dispatch, observed_work, || {
+        assert!(guard.flush(Duration::from_mins(1)), "flushed");
+    });
+    let metrics = octo_instrument::metrics::render();
+    for line in metrics.lines() {
+        if line.starts_with("octo_telemetry_dropped_total") {
+            println!("{line}");
+        }
+    }
+}
+
+fn peer(calls: u64, endpoint: &str) {
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_otlp::WithExportConfig as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_endpoint(format!("{endpoint}/v1/traces"))
+        .build()
+        .expect("an exporter");
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .build();
+    let (writer, writer_guard) = tracing_appender::non_blocking(dev_null());
+    let dispatch = tracing::Dispatch::new(
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("peer")))
+            .with(tracing_subscriber::fmt::layer().json().with_writer(writer))
+            .with(tracing_subscriber::filter::LevelFilter::INFO),
+    );
+    measure("peer", calls, &dispatch, instrumented, || {
+        provider.force_flush().expect("flushed");
+        drop(writer_guard);
+    });
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let variant = args.first().map_or("traced", String::as_str);
     let calls: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100_000);
-    let config = match variant {
-        "traced" => octo_instrument::Config::new().log_level("warn"),
-        "json" => octo_instrument::Config::new().log_level("info"),
+    let endpoint = args.get(2).map(String::as_str);
+    match variant {
+        "traced" | "json" => ours(variant, calls, None),
+        "full" => ours(variant, calls, Some(endpoint.expect("an endpoint"))),
+        "peer" => peer(calls, endpoint.expect("an endpoint")),
         other => panic!("unknown variant {other}"),
-    };
-    let (dispatch, guard) = config
-        .log_writer(std::io::sink())
-        .dispatch()
-        .expect("a valid configuration");
-    tracing::dispatcher::with_default(&dispatch, || run(calls));
-    guard.flush(std::time::Duration::from_secs(10));
+    }
+    if let Some(endpoint) = endpoint {
+        println!(
+            "sink received (spans requests bytes): {}",
+            cpu::sink_stats(endpoint)
+        );
+    }
 }

@@ -30,7 +30,7 @@ pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
         word[8 - chunk.len()..].copy_from_slice(chunk);
         let digits = hex_u64(u64::from_be_bytes(word));
         let digits = &digits[16 - chunk.len() * 2..];
-        out.push_str(std::str::from_utf8(digits).expect("hex digits are ASCII"));
+        octo_instrument_core::json::push_ascii(out, digits);
     }
 }
 

@@ -4,7 +4,9 @@
 use std::fmt::{self, Write};
 
 use octo_instrument_core::json::Escaper;
-pub(crate) use octo_instrument_core::json::{write_f64, write_i64, write_str, write_u64};
+pub(crate) use octo_instrument_core::json::{
+    push_ascii, write_f64, write_i64, write_str, write_u64,
+};
 
 use crate::limits::{Budget, TRUNCATED_MARKER, prefix};
 

@@ -2,6 +2,8 @@
 
 use std::cell::Cell;
 use std::fmt::Write;
+
+use octo_instrument_core::json::{push_ascii, write_padded};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 thread_local! {
@@ -21,20 +23,11 @@ pub(crate) fn write_rfc3339(out: &mut String, now: SystemTime) {
         prefix.copy_from_slice(text.as_bytes());
         SECOND.set((seconds, prefix));
     }
-    // The whole timestamp on the stack, appended at once.
-    let mut text = [b'0'; 27];
+    let mut text = [b'.'; 20];
     text[..19].copy_from_slice(&prefix);
-    text[19] = b'.';
-    let mut rest = since_epoch.subsec_micros();
-    for slot in text[20..26].iter_mut().rev() {
-        // `rest % 10` is below 10, so the cast cannot truncate.
-        #[allow(clippy::cast_possible_truncation)]
-        let digit = (rest % 10) as u8;
-        *slot = b'0' + digit;
-        rest /= 10;
-    }
-    text[26] = b'Z';
-    out.push_str(std::str::from_utf8(&text).expect("ASCII timestamp"));
+    push_ascii(out, &text);
+    write_padded(out, u64::from(since_epoch.subsec_micros()), 6);
+    out.push('Z');
 }
 
 fn write_seconds(out: &mut String, seconds: u64) {

@@ -319,7 +319,7 @@ fn push_ids_json(out: &mut String, trace_id: &[u8; 16], span_id: [u8; 8]) {
     let (middle, rest) = rest.split_at_mut(SPAN.len());
     middle.copy_from_slice(SPAN);
     rest[..16].copy_from_slice(&span);
-    out.push_str(std::str::from_utf8(&fragment).expect("ASCII"));
+    json::push_ascii(out, &fragment);
 }
 
 /// `,"service":..,"environment":..,"version":..` for `identity`: the same on every line.

@@ -36,6 +36,7 @@ pub struct Config {
     pub(super) span_attribute_count: Option<usize>,
     pub(super) log_queue_bytes: Option<usize>,
     pub(super) span_queue_bytes: Option<usize>,
+    pub(super) span_queue_spans: Option<usize>,
     pub(super) span_pipeline: Option<SpanPipeline>,
     pub(super) log_writer: LogWriter,
 }
@@ -146,6 +147,18 @@ impl Config {
     /// set; spans beyond are dropped and counted. Default 16 MiB.
     pub fn span_queue_bytes(mut self, bytes: usize) -> Self {
         self.span_queue_bytes = Some(bytes);
+        self
+    }
+
+    /// Finished spans the export queue may hold, unless `OTEL_BSP_MAX_QUEUE_SIZE` is set; spans
+    /// beyond are dropped and counted. Default 8192.
+    ///
+    /// ```
+    /// let config = octo_instrument::Config::new().span_queue_spans(2048);
+    /// # let _ = config;
+    /// ```
+    pub fn span_queue_spans(mut self, spans: usize) -> Self {
+        self.span_queue_spans = Some(spans);
         self
     }
 

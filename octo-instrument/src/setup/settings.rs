@@ -117,6 +117,9 @@ impl Config {
             span_queue_bytes: size("OCTO_SPAN_QUEUE_BYTES")?
                 .or(self.span_queue_bytes)
                 .unwrap_or(defaults.span_queue_bytes),
+            span_queue_spans: size("OTEL_BSP_MAX_QUEUE_SIZE")?
+                .or(self.span_queue_spans)
+                .unwrap_or(defaults.span_queue_spans),
         })
     }
 }

@@ -208,27 +208,98 @@ fn string(out: &mut Vec<u8>, field: u32, value: &str) {
     bytes(out, field, value.as_bytes());
 }
 
-/// A length-delimited field whose content `write` appends: the content is written in place,
-/// then its length is put in front of it (moving the content by the length's few bytes).
+/// A length-delimited field whose content `write` appends: a one-byte length is reserved in
+/// front of the content and filled in after; a content of 128 bytes or more (a span, a batch)
+/// is moved up by the extra bytes its length needs.
 fn nested(out: &mut Vec<u8>, field: u32, write: impl FnOnce(&mut Vec<u8>)) {
     tag(out, field, LENGTH_DELIMITED);
-    let start = out.len();
+    let at = out.len();
+    out.push(0);
     write(out);
-    let len = out.len() - start;
+    let len = out.len() - at - 1;
+    if len < 0x80 {
+        // Below 128, so the cast keeps it whole.
+        #[allow(clippy::cast_possible_truncation)]
+        let byte = len as u8;
+        out[at] = byte;
+        return;
+    }
     let mut prefix = [0u8; 10];
     let mut used = 0;
     let mut value = len as u64;
-    loop {
+    while value >= 0x80 {
         #[allow(clippy::cast_possible_truncation)]
-        let byte = value as u8 & 0x7f;
-        value >>= 7;
-        if value == 0 {
-            prefix[used] = byte;
-            used += 1;
-            break;
-        }
-        prefix[used] = byte | 0x80;
+        let byte = value as u8 | 0x80;
+        prefix[used] = byte;
         used += 1;
+        value >>= 7;
     }
-    out.splice(start..start, prefix[..used].iter().copied());
+    #[allow(clippy::cast_possible_truncation)]
+    let last = value as u8;
+    prefix[used] = last;
+    used += 1;
+    out.resize(out.len() + used - 1, 0);
+    out.copy_within(at + 1..at + 1 + len, at + used);
+    out[at..at + used].copy_from_slice(&prefix[..used]);
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    use prost::Message as _;
+
+    use super::super::attrs::AttrLimits;
+    use super::*;
+
+    /// Batches, spans and values of every length class (one-byte, two-byte and three-byte
+    /// lengths) decode with the official types to what was recorded.
+    #[test]
+    fn requests_decode_with_the_official_types() {
+        let limits = AttrLimits {
+            count: 128,
+            value_length: 1 << 20,
+        };
+        let spans: Vec<Box<SpanRecord>> = (0..600u32)
+            .map(|i| {
+                let mut record = Box::<SpanRecord>::default();
+                record.trace_id = [7; 16];
+                record.span_id = (u64::from(i) + 1).to_be_bytes();
+                record.name = "work";
+                record.start_unix_nanos = 1_000 + u64::from(i);
+                record.end_unix_nanos = 2_000 + u64::from(i);
+                record.sampled = true;
+                let text = "x".repeat([0, 100, 200, 20_000][i as usize % 4]);
+                record.attrs.set_str(limits, "text", &text);
+                record.attrs.set_int(limits, "index", i64::from(i));
+                record.attrs.set_bool(limits, "even", i % 2 == 0);
+                record
+            })
+            .collect();
+        let mut out = Vec::new();
+        request(&mut out, &Resource::new("svc", "1.0", "test"), &spans);
+        let decoded = ExportTraceServiceRequest::decode(out.as_slice()).expect("decodes");
+        let resource = &decoded.resource_spans[0];
+        let service = &resource.resource.as_ref().unwrap().attributes[0];
+        assert_eq!(service.key, "service.name");
+        let received = &resource.scope_spans[0].spans;
+        assert_eq!(received.len(), 600);
+        for (i, span) in received.iter().enumerate() {
+            assert_eq!(span.span_id, (i as u64 + 1).to_be_bytes());
+            assert_eq!(span.name, "work");
+            assert_eq!(span.end_time_unix_nano, 2_000 + i as u64);
+            let value = |key: &str| {
+                span.attributes
+                    .iter()
+                    .find(|kv| kv.key == key)
+                    .and_then(|kv| kv.value.as_ref()?.value.clone())
+            };
+            assert_eq!(
+                value("text"),
+                Some(Value::StringValue("x".repeat([0, 100, 200, 20_000][i % 4])))
+            );
+            assert_eq!(value("index"), Some(Value::IntValue(i64::try_from(i).unwrap())));
+            assert_eq!(value("even"), Some(Value::BoolValue(i % 2 == 0)));
+        }
+    }
 }

@@ -23,13 +23,11 @@ use crate::trace::otlp::OtlpSettings;
 const MAX_BATCH: usize = 512;
 /// How long a span waits, at most, before its batch is sent.
 const SCHEDULED_DELAY: Duration = Duration::from_secs(1);
-/// Export requests in flight at once: the next batch is gathered and encoded while one travels.
-const MAX_IN_FLIGHT: usize = 1;
+/// Export requests in flight at once: the next batch is gathered and encoded while others
+/// travel, and a collector that reads late does not stop the queue from draining.
+const MAX_IN_FLIGHT: usize = 2;
 /// The handoff's batches at most (`handoff::MAX_BATCHES`).
 const MAX_QUEUE_SLOTS: usize = crate::handoff::MAX_BATCHES;
-/// Spans waiting for export at most (as the OpenTelemetry SDK's default queue); past this, or
-/// the byte budget, new spans are dropped and counted.
-pub(crate) const QUEUE_CAPACITY: usize = 2048;
 /// How long the thread waits between rounds while spans keep coming.
 const ROUND_INTERVAL: Duration = Duration::from_millis(2);
 /// Bytes a queue batch is given at least.
@@ -59,18 +57,19 @@ impl std::fmt::Debug for ExportQueue {
 
 impl ExportQueue {
     /// Starts the export thread, which builds its client; returns once it is built, with the
-    /// error if it could not be. At most `QUEUE_CAPACITY` spans and `max_bytes` wait for the
-    /// thread, and as many again may be in its hands being exported.
+    /// error if it could not be. At most `max_spans` spans and `max_bytes` wait for the thread
+    /// (the batch it gathers included); `MAX_IN_FLIGHT` requests more may be on their way.
     pub(crate) fn start(
         settings: &OtlpSettings,
         resource: Resource,
+        max_spans: usize,
         max_bytes: usize,
         pool: Pool,
     ) -> Result<Self, String> {
         // Spans count against the queue until they are encoded: the queue's bounds cover the
         // batch the thread is gathering too.
         let handoff = Arc::new(
-            Handoff::new(max_bytes, QUEUE_CAPACITY, MIN_QUEUE_BATCH_BYTES).held_until_released(),
+            Handoff::new(max_bytes, max_spans, MIN_QUEUE_BATCH_BYTES).held_until_released(),
         );
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let dropped = crate::prom::dropped("spans");

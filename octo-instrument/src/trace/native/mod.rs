@@ -80,7 +80,13 @@ impl Shared {
             .map(|settings| {
                 let resource =
                     Resource::new(&identity.service, &identity.version, &identity.environment);
-                ExportQueue::start(settings, resource, limits.span_queue_bytes, pool.clone())
+                ExportQueue::start(
+                    settings,
+                    resource,
+                    limits.span_queue_spans,
+                    limits.span_queue_bytes,
+                    pool.clone(),
+                )
             })
             .transpose()?;
         #[cfg(not(feature = "otlp"))]

@@ -27,8 +27,6 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter as _, SpanProcessor}
 
 use crate::trace::otlp::{OtlpProtocol, OtlpSettings};
 
-/// Spans waiting for export; past this, new spans are dropped and counted.
-pub(crate) const QUEUE_CAPACITY: usize = 2048;
 /// Spans per export request.
 const MAX_BATCH: usize = 512;
 /// How long a span waits, at most, before its batch is sent.
@@ -65,13 +63,14 @@ impl std::fmt::Debug for Control {
 
 impl ExportQueue {
     /// Starts the export thread, which builds the exporter; returns once it is built, with the
-    /// exporter's error if it could not be.
+    /// exporter's error if it could not be. At most `max_spans` spans and `max_bytes` wait.
     pub(crate) fn start(
         settings: &OtlpSettings,
         resource: Resource,
+        max_spans: usize,
         max_bytes: usize,
     ) -> Result<Self, String> {
-        let (spans, span_rx) = bounded(QUEUE_CAPACITY);
+        let (spans, span_rx) = bounded(max_spans);
         let (control, control_rx) = bounded(16);
         let (ready_tx, ready_rx) = bounded(1);
         let settings = settings.clone();

@@ -49,7 +49,14 @@ impl SdkPipeline {
             .with_max_attributes_per_event(count)
             .with_resource(resource.clone());
         let export = otlp
-            .map(|settings| export::ExportQueue::start(settings, resource, limits.span_queue_bytes))
+            .map(|settings| {
+                export::ExportQueue::start(
+                    settings,
+                    resource,
+                    limits.span_queue_spans,
+                    limits.span_queue_bytes,
+                )
+            })
             .transpose()?;
         let builder = match &export {
             Some(queue) => builder.with_span_processor(queue.clone()),
