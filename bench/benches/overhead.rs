@@ -1,39 +1,51 @@
 //! Per-call cost of `#[observed]`, beside the bare function, a hand-written ideal (one
 //! pre-resolved histogram + one atomic add), `tracing`'s `#[instrument]` with two JSON lines,
 //! autometrics and metered; sync and async; one thread, and two threads calling the same function.
+//! The whole-pipeline rows run what `init()` installs (JSON lines through the background writer to
+//! `/dev/null`, spans exported over OTLP/HTTP to an `otlp-sink` process on 127.0.0.1) and the
+//! peer's equivalent (`#[instrument]`, `tracing-subscriber`'s JSON through `tracing-appender`'s
+//! non-blocking writer, `tracing-opentelemetry` over the SDK's batch exporter to the same sink).
 //!
-//! `cargo bench -p octo-instrument-bench` prints the allocations per call of each variant first,
-//! then criterion's timings.
+//! `cargo bench -p octo-instrument-bench` prints, for each variant, the allocations per call (on
+//! the calling thread and on every thread) and the CPU time per call (on the calling thread and
+//! in the whole process, the writer and export threads included), then criterion's timings.
 
 // Benchmark-only code: casts of small counts.
 // The async variants are async on purpose, to measure the async path, and never await.
 #![allow(clippy::cast_precision_loss, clippy::unused_async)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Barrier, LazyLock};
+use std::sync::{Arc, Barrier, LazyLock, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use metered::{HitCount, InFlight, ResponseTime};
 use octo_instrument::observed;
+use octo_instrument_bench::{cpu, sink::Sink};
 use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{Layer, filter::LevelFilter};
 
-/// Counts every allocation, so the table can say how many a call makes.
+/// Counts every allocation, so the table can say how many a call makes, and on which thread.
 struct Counting;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static THREAD_ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
 
 // SAFETY: forwards to the system allocator unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Relaxed);
+        let _ = THREAD_ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
@@ -150,26 +162,10 @@ fn logs_filtered() -> Dispatch {
     ))
 }
 
-/// A layer that wants every `INFO` span and does nothing with it: what the registry alone costs.
-fn registry_spans() -> Dispatch {
-    struct Noop;
-    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Noop {}
-    Dispatch::new(
-        tracing_subscriber::registry()
-            .with(
-                octo_instrument::logging::LogLayer::json(std::io::sink())
-                    .with_filter(LevelFilter::WARN),
-            )
-            .with(
-                Noop.with_filter(tracing_subscriber::filter::filter_fn(|metadata| {
-                    metadata.is_span() && *metadata.level() <= tracing::Level::INFO
-                })),
-            ),
-    )
-}
-
-/// The registry alone, with a global (not per-layer) filter that enables `INFO` spans only.
-fn registry_global_filter() -> Dispatch {
+/// `#[observed]` under a subscriber that makes every `INFO` span and does nothing more with it
+/// (one global filter, one layer that does nothing): what the registry's span bookkeeping costs
+/// alone, the floor under any `tracing` layer that sees spans.
+fn registry_floor() -> Dispatch {
     struct Noop;
     impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Noop {}
     Dispatch::new(tracing_subscriber::registry().with(Noop).with(
@@ -204,6 +200,84 @@ fn init_like(config: octo_instrument::Config) -> Dispatch {
     Box::leak(Box::new(guard));
     dispatch
 }
+
+/// The OTLP sink the whole-pipeline rows export to: a process of its own, ended when this one
+/// exits (its stdin closes).
+static SINK: LazyLock<Sink> = LazyLock::new(|| Sink::start(env!("CARGO_BIN_EXE_otlp-sink")));
+
+/// `/dev/null`, written for real (a system call per batch of lines).
+fn dev_null() -> std::fs::File {
+    std::fs::File::options()
+        .write(true)
+        .open("/dev/null")
+        .expect("/dev/null")
+}
+
+/// The guard of the whole pipeline being measured.
+static OURS: Mutex<Option<octo_instrument::Guard>> = Mutex::new(None);
+
+/// What `init()` installs with its defaults and an OTLP endpoint: JSON lines through the
+/// background writer to `/dev/null`, spans exported over OTLP/HTTP to the sink.
+fn full_pipeline() -> Dispatch {
+    let (dispatch, guard) = octo_instrument::Config::new()
+        .service_name("octo-bench")
+        .log_level("info")
+        .otlp_endpoint(&SINK.endpoint)
+        .otlp_protocol(octo_instrument::trace::OtlpProtocol::HttpProtobuf)
+        .log_writer(dev_null())
+        .dispatch()
+        .expect("a valid configuration");
+    *OURS.lock().unwrap() = Some(guard);
+    dispatch
+}
+
+fn flush_ours() {
+    if let Some(guard) = &*OURS.lock().unwrap() {
+        assert!(guard.flush(Duration::from_mins(1)), "flushed");
+    }
+}
+
+/// The peer's pipeline being measured.
+static PEER: Mutex<
+    Option<(
+        opentelemetry_sdk::trace::SdkTracerProvider,
+        tracing_appender::non_blocking::WorkerGuard,
+    )>,
+> = Mutex::new(None);
+
+/// The peer's equivalent: `tracing-subscriber`'s JSON through `tracing-appender`'s non-blocking
+/// writer to `/dev/null`, `tracing-opentelemetry` over the SDK's batch processor and its
+/// OTLP/HTTP exporter to the sink.
+fn peer_full_pipeline() -> Dispatch {
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_otlp::WithExportConfig as _;
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_endpoint(format!("{}/v1/traces", SINK.endpoint))
+        .build()
+        .expect("an exporter");
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .build();
+    let (writer, writer_guard) = tracing_appender::non_blocking(dev_null());
+    let dispatch = Dispatch::new(
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("peer")))
+            .with(tracing_subscriber::fmt::layer().json().with_writer(writer))
+            .with(LevelFilter::INFO),
+    );
+    *PEER.lock().unwrap() = Some((provider, writer_guard));
+    dispatch
+}
+
+fn flush_peer() {
+    if let Some((provider, _)) = &*PEER.lock().unwrap() {
+        let _ = provider.force_flush();
+    }
+}
+
+fn no_flush() {}
 
 /// `#[instrument]` with the tracing-opentelemetry layer as its README sets it up (an SDK tracer,
 /// nothing exported) and no log output.
@@ -244,197 +318,215 @@ struct Variant {
     name: &'static str,
     dispatch: fn() -> Dispatch,
     call: fn(u64) -> u64,
+    /// Waits until the pipeline's background threads have done the work of the calls so far.
+    flush: fn(),
+}
+
+/// A variant whose pipeline has no background work.
+const fn variant(name: &'static str, dispatch: fn() -> Dispatch, call: fn(u64) -> u64) -> Variant {
+    Variant {
+        name,
+        dispatch,
+        call,
+        flush: no_flush,
+    }
 }
 
 fn sync_variants() -> Vec<Variant> {
     vec![
+        variant("bare", none, bare),
+        variant("ideal", none, ideal),
+        variant("observed_logs_filtered", logs_filtered, observed_work),
+        variant("observed_registry_floor", registry_floor, observed_work),
+        variant(
+            "observed_traced_logs_filtered",
+            traced_logs_filtered,
+            observed_work,
+        ),
+        variant(
+            "observed_sdk_traced_logs_filtered",
+            sdk_traced_logs_filtered,
+            observed_work,
+        ),
+        variant("instrument_otel_layer", otel_layer, instrumented),
+        variant("observed_json_sink", octo_json, observed_work),
+        variant("instrument_json_sink", fmt_json, instrumented),
         Variant {
-            name: "bare",
-            dispatch: none,
-            call: bare,
-        },
-        Variant {
-            name: "ideal",
-            dispatch: none,
-            call: ideal,
-        },
-        Variant {
-            name: "observed_logs_filtered",
-            dispatch: logs_filtered,
+            name: "observed_full_pipeline",
+            dispatch: full_pipeline,
             call: observed_work,
+            flush: flush_ours,
         },
         Variant {
-            name: "observed_registry_spans",
-            dispatch: registry_spans,
-            call: observed_work,
-        },
-        Variant {
-            name: "observed_registry_global_filter",
-            dispatch: registry_global_filter,
-            call: observed_work,
-        },
-        Variant {
-            name: "observed_traced_logs_filtered",
-            dispatch: traced_logs_filtered,
-            call: observed_work,
-        },
-        Variant {
-            name: "observed_sdk_traced_logs_filtered",
-            dispatch: sdk_traced_logs_filtered,
-            call: observed_work,
-        },
-        Variant {
-            name: "instrument_otel_layer",
-            dispatch: otel_layer,
+            name: "instrument_full_pipeline",
+            dispatch: peer_full_pipeline,
             call: instrumented,
+            flush: flush_peer,
         },
-        Variant {
-            name: "observed_json_sink",
-            dispatch: octo_json,
-            call: observed_work,
-        },
-        Variant {
-            name: "instrument_json_sink",
-            dispatch: fmt_json,
-            call: instrumented,
-        },
-        Variant {
-            name: "autometrics",
-            dispatch: none,
-            call: autometrics_work,
-        },
-        Variant {
-            name: "metered",
-            dispatch: none,
-            call: |x| METERED.work(x),
-        },
+        variant("autometrics", none, autometrics_work),
+        variant("metered", none, |x| METERED.work(x)),
     ]
 }
 
 fn async_variants() -> Vec<Variant> {
     vec![
+        variant("bare", none, |x| ready(bare_async(x))),
+        variant("ideal", none, |x| ready(ideal_async(x))),
+        variant("observed_logs_filtered", logs_filtered, |x| {
+            ready(observed_async(x))
+        }),
+        variant("observed_traced_logs_filtered", traced_logs_filtered, |x| {
+            ready(observed_async(x))
+        }),
+        variant("instrument_otel_layer", otel_layer, |x| {
+            ready(instrumented_async(x))
+        }),
+        variant("observed_json_sink", octo_json, |x| {
+            ready(observed_async(x))
+        }),
+        variant("instrument_json_sink", fmt_json, |x| {
+            ready(instrumented_async(x))
+        }),
         Variant {
-            name: "bare",
-            dispatch: none,
-            call: |x| ready(bare_async(x)),
-        },
-        Variant {
-            name: "ideal",
-            dispatch: none,
-            call: |x| ready(ideal_async(x)),
-        },
-        Variant {
-            name: "observed_logs_filtered",
-            dispatch: logs_filtered,
+            name: "observed_full_pipeline",
+            dispatch: full_pipeline,
             call: |x| ready(observed_async(x)),
+            flush: flush_ours,
         },
-        Variant {
-            name: "observed_traced_logs_filtered",
-            dispatch: traced_logs_filtered,
-            call: |x| ready(observed_async(x)),
-        },
-        Variant {
-            name: "instrument_otel_layer",
-            dispatch: otel_layer,
-            call: |x| ready(instrumented_async(x)),
-        },
-        Variant {
-            name: "observed_json_sink",
-            dispatch: octo_json,
-            call: |x| ready(observed_async(x)),
-        },
-        Variant {
-            name: "instrument_json_sink",
-            dispatch: fmt_json,
-            call: |x| ready(instrumented_async(x)),
-        },
-        Variant {
-            name: "autometrics",
-            dispatch: none,
-            call: |x| ready(autometrics_async(x)),
-        },
-        Variant {
-            name: "metered",
-            dispatch: none,
-            call: |x| ready(METERED.work_async(x)),
-        },
+        variant("autometrics", none, |x| ready(autometrics_async(x))),
+        variant("metered", none, |x| ready(METERED.work_async(x))),
     ]
 }
 
-/// Allocations per call, measured once outside criterion on a warmed-up call site.
-fn report_allocations(kind: &str, variants: &[Variant]) {
-    const CALLS: u64 = 10_000;
-    for variant in variants {
-        tracing::dispatcher::with_default(&(variant.dispatch)(), || {
-            for i in 0..1000 {
-                black_box((variant.call)(i));
-            }
-            let before = ALLOCATIONS.load(Relaxed);
-            for i in 0..CALLS {
-                black_box((variant.call)(i));
-            }
-            let per_call = (ALLOCATIONS.load(Relaxed) - before) as f64 / CALLS as f64;
-            println!("allocations/call {kind}/{}: {per_call:.2}", variant.name);
-        });
-    }
+/// Allocations and CPU time per call, measured once outside criterion on a warmed-up call site:
+/// on the calling thread, and over the whole process once the background threads have done
+/// their part (the flush).
+fn report_costs(kind: &str, variant: &Variant, dispatch: &Dispatch) {
+    const CALLS: u64 = 100_000;
+    tracing::dispatcher::with_default(dispatch, || {
+        for i in 0..1000 {
+            black_box((variant.call)(i));
+        }
+        (variant.flush)();
+        let all_before = ALLOCATIONS.load(Relaxed);
+        let thread_before = THREAD_ALLOCATIONS.with(Cell::get);
+        let thread_cpu = cpu::thread();
+        let process_cpu = cpu::process();
+        for i in 0..CALLS {
+            black_box((variant.call)(i));
+        }
+        let thread_cpu = cpu::thread().saturating_sub(thread_cpu);
+        let thread_allocations = THREAD_ALLOCATIONS.with(Cell::get) - thread_before;
+        (variant.flush)();
+        let process_cpu = cpu::process().saturating_sub(process_cpu);
+        let all_allocations = ALLOCATIONS.load(Relaxed) - all_before;
+        let per_call = |n: f64| n / CALLS as f64;
+        println!(
+            "allocations/call {kind}/{}: {:.2} on the calling thread, {:.2} on every thread",
+            variant.name,
+            per_call(thread_allocations as f64),
+            per_call(all_allocations as f64),
+        );
+        println!(
+            "cpu/call {kind}/{}: {:.0} ns on the calling thread, {:.0} ns in the process \
+             (background threads {:.0} ns)",
+            variant.name,
+            per_call(thread_cpu.as_nanos() as f64),
+            per_call(process_cpu.as_nanos() as f64),
+            per_call(process_cpu.saturating_sub(thread_cpu).as_nanos() as f64),
+        );
+    });
 }
 
-/// `iters` calls on each of `threads` threads, started together; returns the wall time.
-fn run_threads(threads: usize, iters: u64, variant: &Variant) -> Duration {
+/// `iters` calls on each of `threads` threads (under the global subscriber), started together.
+fn run_threads(threads: usize, iters: u64, call: fn(u64) -> u64) {
     let barrier = Arc::new(Barrier::new(threads + 1));
     let handles: Vec<_> = (0..threads)
         .map(|_| {
             let barrier = barrier.clone();
-            let dispatch = (variant.dispatch)();
-            let call = variant.call;
             std::thread::spawn(move || {
-                tracing::dispatcher::with_default(&dispatch, || {
-                    barrier.wait();
-                    for i in 0..iters {
-                        black_box(call(black_box(i)));
-                    }
-                });
+                barrier.wait();
+                for i in 0..iters {
+                    black_box(call(black_box(i)));
+                }
             })
         })
         .collect();
     barrier.wait();
-    let start = Instant::now();
     for handle in handles {
         handle.join().unwrap();
     }
-    start.elapsed()
 }
 
 fn benches(c: &mut Criterion) {
-    let sync = sync_variants();
-    let asynchronous = async_variants();
-    report_allocations("sync", &sync);
-    report_allocations("async", &asynchronous);
-
-    for (kind, variants) in [("sync", &sync), ("async", &asynchronous)] {
-        let mut group = c.benchmark_group(kind);
-        for variant in variants {
-            tracing::dispatcher::with_default(&(variant.dispatch)(), || {
+    for (kind, variants) in [("sync", sync_variants()), ("async", async_variants())] {
+        for variant in &variants {
+            // One subscriber at a time, as in a service: callsites cache what the one subscriber
+            // says of them (with several alive, every call would ask).
+            let dispatch = (variant.dispatch)();
+            report_costs(kind, variant, &dispatch);
+            let mut group = c.benchmark_group(kind);
+            tracing::dispatcher::with_default(&dispatch, || {
                 group.bench_function(variant.name, |b| b.iter(|| (variant.call)(black_box(7))));
             });
+            group.finish();
+            (variant.flush)();
+            if kind == "sync" && !variant.name.ends_with("json_sink") {
+                report_throughput(variant.name);
+            }
         }
-        group.finish();
     }
+}
 
-    // Throughput with one and two threads calling the same function: wall time per call per
-    // thread, so 2-thread throughput / 1-thread throughput = 2 * t(1) / t(2).
-    let mut group = c.benchmark_group("threads");
-    for variant in sync
-        .iter()
-        .filter(|v| v.name != "observed_json_sink" && v.name != "instrument_json_sink")
-    {
-        for threads in [1, 2] {
-            group.bench_function(format!("{}/{threads}", variant.name), |b| {
-                b.iter_custom(|iters| run_threads(threads, iters, variant));
-            });
-        }
+/// Runs the two-thread measurement of `name` in a process of its own (this benchmark again, told
+/// which variant by `OCTO_BENCH_THREADS`), where the variant's subscriber is the global default,
+/// as `init()` installs it: spans of a scoped subscriber share its reference count across
+/// threads, which the global one has not.
+fn report_throughput(name: &str) {
+    let output = std::process::Command::new(std::env::current_exe().expect("this benchmark"))
+        .env("OCTO_BENCH_THREADS", name)
+        .output()
+        .expect("the throughput run");
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+}
+
+/// The child's side of [`report_throughput`]: calls per second with one thread and with two
+/// calling the same function, each over 300,000 calls per thread (background work included: the
+/// flush waits for it), best of five.
+fn throughput(name: &str) {
+    const CALLS: u64 = 300_000;
+    let variant = sync_variants()
+        .into_iter()
+        .find(|v| v.name == name)
+        .expect("a variant");
+    tracing::dispatcher::set_global_default((variant.dispatch)()).expect("the first subscriber");
+    let rate = |threads: usize| {
+        (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                run_threads(threads, CALLS, variant.call);
+                (variant.flush)();
+                (threads as u64 * CALLS) as f64 / start.elapsed().as_secs_f64()
+            })
+            .fold(0.0, f64::max)
+    };
+    let one = rate(1);
+    let two = rate(2);
+    println!(
+        "throughput sync/{name}: {:.2} M calls/s on one thread, {:.2} M on two: {:.2}x",
+        one / 1e6,
+        two / 1e6,
+        two / one
+    );
+}
+
+fn main() {
+    if let Ok(name) = std::env::var("OCTO_BENCH_THREADS") {
+        throughput(&name);
+        return;
     }
-    group.finish();
+    overhead();
+    Criterion::default().configure_from_args().final_summary();
 }
 
 criterion_group! {
@@ -444,4 +536,3 @@ criterion_group! {
         .measurement_time(Duration::from_secs(2));
     targets = benches
 }
-criterion_main!(overhead);

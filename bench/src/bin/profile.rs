@@ -5,6 +5,9 @@
 //! thread.
 //!
 //! `profile VARIANT CALLS [ENDPOINT]`, VARIANT one of
+//! - `ideal`: a hand-written duration histogram and call counter around the same work;
+//! - `metrics`: `#[observed]` with its log layer filtered to warnings and no trace layer: the
+//!   metrics path;
 //! - `traced`: `#[observed]` with the native trace layer, logs filtered out, nothing exported;
 //! - `json`: the same with its two JSON lines through the background writer to `/dev/null`;
 //! - `full`: what `init()` installs: the JSON lines to `/dev/null`, spans exported over OTLP/HTTP
@@ -28,6 +31,22 @@ fn work(x: u64) -> u64 {
 #[observed(event = "bench.profile")]
 fn observed_work(x: u64) -> u64 {
     work(x)
+}
+
+static IDEAL_HISTOGRAM: std::sync::LazyLock<prometheus::Histogram> =
+    std::sync::LazyLock::new(|| {
+        prometheus::Histogram::with_opts(prometheus::HistogramOpts::new("ideal_seconds", "ideal"))
+            .expect("a histogram")
+    });
+static IDEAL_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// What a hand-written instrumentation costs at the least.
+fn ideal(x: u64) -> u64 {
+    let start = Instant::now();
+    let out = work(x);
+    IDEAL_HISTOGRAM.observe(start.elapsed().as_secs_f64());
+    IDEAL_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    out
 }
 
 #[tracing::instrument(skip_all)]
@@ -101,6 +120,18 @@ fn ours(variant: &str, calls: u64, endpoint: Option<&str>) {
     }
 }
 
+fn metrics_path(calls: u64) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let dispatch = tracing::Dispatch::new(
+        tracing_subscriber::registry().with(
+            octo_instrument::logging::LogLayer::json(std::io::sink())
+                .with_filter(tracing_subscriber::filter::LevelFilter::WARN),
+        ),
+    );
+    measure("metrics", calls, &dispatch, observed_work, || {});
+}
+
 fn peer(calls: u64, endpoint: &str) {
     use opentelemetry::trace::TracerProvider as _;
     use opentelemetry_otlp::WithExportConfig as _;
@@ -133,6 +164,8 @@ fn main() {
     let calls: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100_000);
     let endpoint = args.get(2).map(String::as_str);
     match variant {
+        "ideal" => measure("ideal", calls, &tracing::Dispatch::none(), ideal, || {}),
+        "metrics" => metrics_path(calls),
         "traced" | "json" => ours(variant, calls, None),
         "full" => ours(variant, calls, Some(endpoint.expect("an endpoint"))),
         "peer" => peer(calls, endpoint.expect("an endpoint")),

@@ -81,14 +81,10 @@ impl ObservedCall {
             return;
         }
         let spec = &self.site.spec;
-        emit(
-            spec.log,
-            &self.span,
-            &Line {
-                event: spec.lines.started,
-                ..Line::default()
-            },
-        );
+        emit(spec.log, &self.span, || Line {
+            event: spec.lines.started,
+            ..Line::default()
+        });
     }
 
     /// Runs a synchronous body inside the span; a panic is recorded, then resumed unchanged.
@@ -124,34 +120,26 @@ impl ObservedCall {
             }
             None => {
                 self.record(Outcome::Ok, elapsed);
-                emit(
-                    spec.log,
-                    &self.span,
-                    &Line {
-                        event: spec.lines.completed,
-                        duration_ms: Some(duration_ms),
-                        ret,
-                        ..Line::default()
-                    },
-                );
+                emit(spec.log, &self.span, || Line {
+                    event: spec.lines.completed,
+                    duration_ms: Some(duration_ms),
+                    ret,
+                    ..Line::default()
+                });
             }
             Some(report) => {
                 self.record(Outcome::Error, elapsed);
                 crate::prom::count_error(spec.event, report.error_type);
                 mark_failed(&self.span, &report.message);
                 let message = tracing::field::display(&report.message);
-                emit(
-                    spec.error_log,
-                    &self.span,
-                    &Line {
-                        event: spec.lines.failed,
-                        duration_ms: Some(duration_ms),
-                        error: Some(&message),
-                        error_type: Some(report.error_type),
-                        error_code: report.error_code,
-                        ..Line::default()
-                    },
-                );
+                emit(spec.error_log, &self.span, || Line {
+                    event: spec.lines.failed,
+                    duration_ms: Some(duration_ms),
+                    error: Some(&message),
+                    error_type: Some(report.error_type),
+                    error_code: report.error_code,
+                    ..Line::default()
+                });
             }
         }
         self.check_slow(elapsed);
@@ -165,16 +153,12 @@ impl ObservedCall {
         crate::prom::count_error(spec.event, "panic");
         let message = crate::panic::message(payload);
         mark_failed(&self.span, &message);
-        emit(
-            spec.error_log,
-            &self.span,
-            &Line {
-                event: spec.lines.panicked,
-                duration_ms: Some(millis(elapsed)),
-                panic: Some(message),
-                ..Line::default()
-            },
-        );
+        emit(spec.error_log, &self.span, || Line {
+            event: spec.lines.panicked,
+            duration_ms: Some(millis(elapsed)),
+            panic: Some(message),
+            ..Line::default()
+        });
     }
 
     fn record(&mut self, outcome: Outcome, elapsed: Duration) {
@@ -190,16 +174,12 @@ impl ObservedCall {
             && elapsed >= Duration::from_millis(threshold_ms)
         {
             {
-                emit(
-                    spec.warn_log,
-                    &self.span,
-                    &Line {
-                        event: spec.lines.slow,
-                        duration_ms: Some(millis(elapsed)),
-                        threshold_ms: Some(threshold_ms),
-                        ..Line::default()
-                    },
-                );
+                emit(spec.warn_log, &self.span, || Line {
+                    event: spec.lines.slow,
+                    duration_ms: Some(millis(elapsed)),
+                    threshold_ms: Some(threshold_ms),
+                    ..Line::default()
+                });
             }
         }
     }
@@ -216,15 +196,11 @@ impl Drop for ObservedCall {
         self.done = true;
         self.record(Outcome::Cancelled, elapsed);
         let spec = &self.site.spec;
-        emit(
-            spec.warn_log,
-            &self.span,
-            &Line {
-                event: spec.lines.cancelled,
-                duration_ms: Some(millis(elapsed)),
-                ..Line::default()
-            },
-        );
+        emit(spec.warn_log, &self.span, || Line {
+            event: spec.lines.cancelled,
+            duration_ms: Some(millis(elapsed)),
+            ..Line::default()
+        });
     }
 }
 

@@ -78,11 +78,20 @@ pub(crate) fn maybe_enabled(callsite: &'static DefaultCallsite) -> bool {
         && !callsite.interest().is_never()
 }
 
-/// Emits `line` inside `span` (or the current span where `span` is disabled).
-pub(crate) fn emit(callsite: &'static DefaultCallsite, span: &Span, line: &Line<'_>) {
-    if !enabled(callsite) {
-        return;
+/// Emits the line `line` makes inside `span` (or the current span where `span` is disabled);
+/// when nobody records lines at this callsite, only the check runs (the line is not even made).
+#[inline]
+pub(crate) fn emit<'a>(
+    callsite: &'static DefaultCallsite,
+    span: &Span,
+    line: impl FnOnce() -> Line<'a>,
+) {
+    if enabled(callsite) {
+        dispatch(callsite, span, &line());
     }
+}
+
+fn dispatch(callsite: &'static DefaultCallsite, span: &Span, line: &Line<'_>) {
     let metadata = callsite.metadata();
     let fields = metadata.fields();
     let mut names = fields.iter();

@@ -88,7 +88,7 @@ pub(crate) fn context(span: &Span) -> Option<TraceContext> {
 /// pipeline keeps as a reference to the call site's statics (nothing copied per call).
 pub(crate) fn with_code(code: &'static CodeLocation, make: impl FnOnce() -> Span) -> Span {
     let (span, native) = native::with_code(code, make);
-    if !native {
+    if !native && !span.is_disabled() {
         sdk::set_code(&span, code);
     }
     span

@@ -298,7 +298,10 @@ mod tests {
                 value("text"),
                 Some(Value::StringValue("x".repeat([0, 100, 200, 20_000][i % 4])))
             );
-            assert_eq!(value("index"), Some(Value::IntValue(i64::try_from(i).unwrap())));
+            assert_eq!(
+                value("index"),
+                Some(Value::IntValue(i64::try_from(i).unwrap()))
+            );
             assert_eq!(value("even"), Some(Value::BoolValue(i % 2 == 0)));
         }
     }

@@ -2,6 +2,7 @@
 //! a finished record comes back from the export thread with its buffers' capacity, so a steady
 //! stream of spans allocates nothing.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -129,15 +130,25 @@ pub(crate) fn now_unix_nanos() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
-/// Records kept for reuse. Bounded: a record that does not fit is freed.
+/// Records kept for reuse. Bounded: a record that does not fit is freed. Each thread keeps a
+/// few of its own in front of the shared queue, so that threads making spans at once do not
+/// pass the queue's ends between them for every span.
 #[derive(Clone)]
 pub(crate) struct Pool(Arc<ArrayQueue<Box<SpanRecord>>>);
 
 /// Records a pool keeps; past this, finished records are freed.
 const POOLED: usize = 4096;
+/// Records a thread keeps at hand, and how many it takes from the shared queue at once.
+const LOCAL: usize = 32;
 /// A record whose text grew past this is freed rather than pooled, so one huge span does not
 /// stay in memory for good.
 const POOLED_BYTES: usize = 64 * 1024;
+
+thread_local! {
+    /// Boxed: records move between threads and queues as pointers.
+    #[allow(clippy::vec_box)]
+    static HAND: RefCell<Vec<Box<SpanRecord>>> = const { RefCell::new(Vec::new()) };
+}
 
 impl Pool {
     pub(crate) fn new() -> Self {
@@ -147,16 +158,43 @@ impl Pool {
     /// An empty record.
     #[inline]
     pub(crate) fn take(&self) -> Box<SpanRecord> {
-        self.0.pop().unwrap_or_default()
+        HAND.try_with(|hand| {
+            let mut hand = hand.borrow_mut();
+            if let Some(record) = hand.pop() {
+                return record;
+            }
+            // Empty-handed: take a few at once from the shared queue.
+            while hand.len() < LOCAL / 2 {
+                match self.0.pop() {
+                    Some(record) => hand.push(record),
+                    None => break,
+                }
+            }
+            hand.pop().unwrap_or_default()
+        })
+        .unwrap_or_default()
     }
 
-    /// Gives a finished record back.
+    /// Gives a finished record back (to this thread's hand while it has room).
     #[inline]
     pub(crate) fn give(&self, mut record: Box<SpanRecord>) {
         if record.bytes() > POOLED_BYTES {
             return;
         }
         record.clear();
-        let _ = self.0.push(record);
+        let record = HAND
+            .try_with(|hand| {
+                let mut hand = hand.borrow_mut();
+                if hand.len() < LOCAL {
+                    hand.push(record);
+                    None
+                } else {
+                    Some(record)
+                }
+            })
+            .unwrap_or(None);
+        if let Some(record) = record {
+            let _ = self.0.push(record);
+        }
     }
 }
