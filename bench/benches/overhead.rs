@@ -19,7 +19,7 @@ use std::cell::Cell;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Barrier, LazyLock, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -27,10 +27,13 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group};
 use metered::{HitCount, InFlight, ResponseTime};
 use octo_instrument::observed;
+use octo_instrument_bench::subjects::{
+    PeerPipeline, dev_null, ideal, instrumented, logs_filtered, observed_work, work,
+};
 use octo_instrument_bench::{cpu, sink::Sink};
 use tracing::Dispatch;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::{Layer, filter::LevelFilter};
 
 /// Counts every allocation, so the table can say how many a call makes, and on which thread.
 struct Counting;
@@ -59,41 +62,8 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-#[inline(never)]
-fn work(x: u64) -> u64 {
-    black_box(x).wrapping_mul(31).rotate_left(7)
-}
-
 fn bare(x: u64) -> u64 {
     work(x)
-}
-
-static IDEAL_HISTOGRAM: LazyLock<prometheus::Histogram> = LazyLock::new(|| {
-    prometheus::Histogram::with_opts(prometheus::HistogramOpts::new("ideal_seconds", "ideal"))
-        .unwrap()
-});
-static IDEAL_CALLS: AtomicI64 = AtomicI64::new(0);
-
-/// What a hand-written instrumentation costs at the least.
-fn ideal(x: u64) -> u64 {
-    let start = Instant::now();
-    let out = work(x);
-    IDEAL_HISTOGRAM.observe(start.elapsed().as_secs_f64());
-    IDEAL_CALLS.fetch_add(1, Relaxed);
-    out
-}
-
-#[observed(event = "bench.work")]
-fn observed_work(x: u64) -> u64 {
-    work(x)
-}
-
-#[tracing::instrument(skip_all)]
-fn instrumented(x: u64) -> u64 {
-    tracing::info!("started");
-    let out = work(x);
-    tracing::info!("completed");
-    out
 }
 
 #[autometrics::autometrics]
@@ -155,13 +125,6 @@ fn ready<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// `#[observed]` with its own JSON layer present but filtered to warnings: the metrics path.
-fn logs_filtered() -> Dispatch {
-    Dispatch::new(tracing_subscriber::registry().with(
-        octo_instrument::logging::LogLayer::json(std::io::sink()).with_filter(LevelFilter::WARN),
-    ))
-}
-
 /// `#[observed]` under a subscriber that makes every `INFO` span and does nothing more with it
 /// (one global filter, one layer that does nothing): what the registry's span bookkeeping costs
 /// alone, the floor under any `tracing` layer that sees spans.
@@ -205,15 +168,6 @@ fn init_like(config: octo_instrument::Config) -> Dispatch {
 /// exits (its stdin closes).
 static SINK: LazyLock<Sink> = LazyLock::new(|| Sink::start(env!("CARGO_BIN_EXE_otlp-sink")));
 
-/// `/dev/null`, written for real (a system call per batch of lines).
-fn dev_null() -> std::fs::File {
-    std::fs::File::options()
-        .write(true)
-        .open("/dev/null")
-        .expect("/dev/null")
-}
-
-/// The guard of the whole pipeline being measured.
 static OURS: Mutex<Option<octo_instrument::Guard>> = Mutex::new(None);
 
 /// What `init()` installs with its defaults and an OTLP endpoint: JSON lines through the
@@ -238,42 +192,18 @@ fn flush_ours() {
 }
 
 /// The peer's pipeline being measured.
-static PEER: Mutex<
-    Option<(
-        opentelemetry_sdk::trace::SdkTracerProvider,
-        tracing_appender::non_blocking::WorkerGuard,
-    )>,
-> = Mutex::new(None);
+static PEER: Mutex<Option<PeerPipeline>> = Mutex::new(None);
 
-/// The peer's equivalent: `tracing-subscriber`'s JSON through `tracing-appender`'s non-blocking
-/// writer to `/dev/null`, `tracing-opentelemetry` over the SDK's batch processor and its
-/// OTLP/HTTP exporter to the sink.
+/// The peer's equivalent of the whole pipeline, exporting to the sink.
 fn peer_full_pipeline() -> Dispatch {
-    use opentelemetry::trace::TracerProvider as _;
-    use opentelemetry_otlp::WithExportConfig as _;
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-        .with_endpoint(format!("{}/v1/traces", SINK.endpoint))
-        .build()
-        .expect("an exporter");
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .build();
-    let (writer, writer_guard) = tracing_appender::non_blocking(dev_null());
-    let dispatch = Dispatch::new(
-        tracing_subscriber::registry()
-            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("peer")))
-            .with(tracing_subscriber::fmt::layer().json().with_writer(writer))
-            .with(LevelFilter::INFO),
-    );
-    *PEER.lock().unwrap() = Some((provider, writer_guard));
+    let (dispatch, peer) = PeerPipeline::start(&SINK.endpoint);
+    *PEER.lock().unwrap() = Some(peer);
     dispatch
 }
 
 fn flush_peer() {
-    if let Some((provider, _)) = &*PEER.lock().unwrap() {
-        let _ = provider.force_flush();
+    if let Some(peer) = &*PEER.lock().unwrap() {
+        peer.flush();
     }
 }
 

@@ -1,6 +1,8 @@
 //! Support for the benchmark (`benches/overhead.rs`: `cargo bench -p octo-instrument-bench`) and
-//! the profiling runs (`src/bin/profile.rs`): CPU clocks, and the OTLP sink process the
-//! whole-pipeline runs export to (`src/bin/otlp-sink.rs`).
+//! the profiling runs (`src/bin/profile.rs`): what they measure, CPU clocks, and the OTLP sink
+//! process the whole-pipeline runs export to (`src/bin/otlp-sink.rs`).
+
+pub mod subjects;
 
 pub mod cpu {
     //! CPU time used so far, by this thread and by the whole process.

@@ -17,45 +17,12 @@
 //!   `/dev/null`, `tracing-opentelemetry` over the OpenTelemetry SDK's batch processor and its
 //!   OTLP/HTTP exporter to ENDPOINT.
 
-use std::fs::File;
 use std::time::{Duration, Instant};
 
-use octo_instrument::observed;
 use octo_instrument_bench::cpu;
-
-#[inline(never)]
-fn work(x: u64) -> u64 {
-    std::hint::black_box(x).wrapping_mul(31).rotate_left(7)
-}
-
-#[observed(event = "bench.profile")]
-fn observed_work(x: u64) -> u64 {
-    work(x)
-}
-
-static IDEAL_HISTOGRAM: std::sync::LazyLock<prometheus::Histogram> =
-    std::sync::LazyLock::new(|| {
-        prometheus::Histogram::with_opts(prometheus::HistogramOpts::new("ideal_seconds", "ideal"))
-            .expect("a histogram")
-    });
-static IDEAL_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// What a hand-written instrumentation costs at the least.
-fn ideal(x: u64) -> u64 {
-    let start = Instant::now();
-    let out = work(x);
-    IDEAL_HISTOGRAM.observe(start.elapsed().as_secs_f64());
-    IDEAL_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    out
-}
-
-#[tracing::instrument(skip_all)]
-fn instrumented(x: u64) -> u64 {
-    tracing::info!("started");
-    let out = work(x);
-    tracing::info!("completed");
-    out
-}
+use octo_instrument_bench::subjects::{
+    PeerPipeline, dev_null, ideal, instrumented, logs_filtered, observed_work,
+};
 
 #[inline(never)]
 fn run(calls: u64, call: fn(u64) -> u64) {
@@ -91,13 +58,6 @@ fn measure(
     );
 }
 
-fn dev_null() -> File {
-    File::options()
-        .write(true)
-        .open("/dev/null")
-        .expect("/dev/null")
-}
-
 fn ours(variant: &str, calls: u64, endpoint: Option<&str>) {
     let mut config = octo_instrument::Config::new()
         .service_name("octo-profile")
@@ -120,42 +80,9 @@ fn ours(variant: &str, calls: u64, endpoint: Option<&str>) {
     }
 }
 
-fn metrics_path(calls: u64) {
-    use tracing_subscriber::Layer as _;
-    use tracing_subscriber::layer::SubscriberExt as _;
-    let dispatch = tracing::Dispatch::new(
-        tracing_subscriber::registry().with(
-            octo_instrument::logging::LogLayer::json(std::io::sink())
-                .with_filter(tracing_subscriber::filter::LevelFilter::WARN),
-        ),
-    );
-    measure("metrics", calls, &dispatch, observed_work, || {});
-}
-
 fn peer(calls: u64, endpoint: &str) {
-    use opentelemetry::trace::TracerProvider as _;
-    use opentelemetry_otlp::WithExportConfig as _;
-    use tracing_subscriber::layer::SubscriberExt as _;
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-        .with_endpoint(format!("{endpoint}/v1/traces"))
-        .build()
-        .expect("an exporter");
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .build();
-    let (writer, writer_guard) = tracing_appender::non_blocking(dev_null());
-    let dispatch = tracing::Dispatch::new(
-        tracing_subscriber::registry()
-            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("peer")))
-            .with(tracing_subscriber::fmt::layer().json().with_writer(writer))
-            .with(tracing_subscriber::filter::LevelFilter::INFO),
-    );
-    measure("peer", calls, &dispatch, instrumented, || {
-        provider.force_flush().expect("flushed");
-        drop(writer_guard);
-    });
+    let (dispatch, peer) = PeerPipeline::start(endpoint);
+    measure("peer", calls, &dispatch, instrumented, || peer.flush());
 }
 
 fn main() {
@@ -165,7 +92,7 @@ fn main() {
     let endpoint = args.get(2).map(String::as_str);
     match variant {
         "ideal" => measure("ideal", calls, &tracing::Dispatch::none(), ideal, || {}),
-        "metrics" => metrics_path(calls),
+        "metrics" => measure("metrics", calls, &logs_filtered(), observed_work, || {}),
         "traced" | "json" => ours(variant, calls, None),
         "full" => ours(variant, calls, Some(endpoint.expect("an endpoint"))),
         "peer" => peer(calls, endpoint.expect("an endpoint")),

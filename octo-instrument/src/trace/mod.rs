@@ -22,6 +22,8 @@
 
 pub(crate) mod api;
 pub(crate) mod context;
+#[cfg(any(feature = "otlp", feature = "otel-sdk"))]
+mod export_health;
 mod native;
 mod otlp;
 pub(crate) mod propagation;

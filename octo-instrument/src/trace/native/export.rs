@@ -17,6 +17,7 @@ use super::encode::{self, Resource};
 use super::record::{Pool, SpanRecord};
 use super::transport::Transport;
 use crate::handoff::Handoff;
+use crate::trace::export_health::{ExportHealth, quiet};
 use crate::trace::otlp::OtlpSettings;
 
 /// Spans per export request.
@@ -76,14 +77,13 @@ impl ExportQueue {
         let worker = Worker {
             settings: settings.clone(),
             resource,
-            dropped: dropped.clone(),
             handoff: handoff.clone(),
             pool: pool.clone(),
             spares: handoff.spares(),
             batch: Vec::with_capacity(MAX_BATCH),
             oldest: None,
             buffer: Vec::new(),
-            failing: false,
+            health: ExportHealth::new(&settings.endpoint),
         };
         let handle = thread::Builder::new()
             .name("octo-span-export".into())
@@ -133,7 +133,6 @@ impl Drop for ExportQueue {
 struct Worker {
     settings: OtlpSettings,
     resource: Resource,
-    dropped: prometheus::IntCounter,
     handoff: Arc<Handoff<Spans>>,
     pool: Pool,
     /// Empty batches, swapped for the calling threads' full ones.
@@ -145,7 +144,7 @@ struct Worker {
     oldest: Option<Instant>,
     /// The encoded request, reused.
     buffer: Vec<u8>,
-    failing: bool,
+    health: ExportHealth,
 }
 
 /// An export request on its way, and the spans it carries.
@@ -288,46 +287,12 @@ impl Worker {
     /// A request ended.
     fn finished(&mut self, done: Result<(Result<(), String>, u64), tokio::task::JoinError>) {
         match done {
-            Ok((result, count)) => self.report(result, count),
-            Err(err) => self.report(Err(format!("the export task failed: {err}")), 0),
+            Ok((result, count)) => self.health.report(result, count),
+            Err(err) => self
+                .health
+                .report(Err(format!("the export task failed: {err}")), 0),
         }
     }
-
-    /// One line when exports start failing, one when they recover; never one per batch.
-    fn report(&mut self, result: Result<(), String>, count: u64) {
-        let endpoint = &self.settings.endpoint;
-        match result {
-            Ok(()) if self.failing => {
-                self.failing = false;
-                tracing::info!(
-                    target: "octo_instrument::trace",
-                    event = "telemetry.export.recovered",
-                    endpoint = %endpoint,
-                );
-            }
-            Ok(()) => {}
-            Err(err) => {
-                self.dropped.inc_by(count);
-                if !self.failing {
-                    self.failing = true;
-                    tracing::warn!(
-                        target: "octo_instrument::trace",
-                        event = "telemetry.export.failed",
-                        endpoint = %endpoint,
-                        error = %err,
-                        dropped_spans = count,
-                    );
-                }
-            }
-        }
-    }
-}
-
-/// Runs `f` with `tracing` silenced on this thread: the client's own crates (tonic, hyper, h2)
-/// log and open spans through `tracing`, and must not reach the service's subscriber, or
-/// exporting spans would make spans (and a failing collector would flood the service's logs).
-fn quiet<R>(f: impl FnOnce() -> R) -> R {
-    tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::new(), f)
 }
 
 /// Silences `tracing` for good on the export runtime's thread, where the client's crates run.

@@ -25,6 +25,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter as _, SpanProcessor};
 
+use crate::trace::export_health::{ExportHealth, quiet};
 use crate::trace::otlp::{OtlpProtocol, OtlpSettings};
 
 /// Spans per export request.
@@ -76,22 +77,20 @@ impl ExportQueue {
         let settings = settings.clone();
         let dropped = crate::prom::dropped("spans");
         let queued = Arc::new(AtomicUsize::new(0));
-        let worker_dropped = dropped.clone();
         let worker_queued = queued.clone();
         let thread = thread::Builder::new()
             .name("octo-span-export".into())
             .spawn(move || {
-                let worker =
-                    match Worker::build(&settings, &resource, worker_dropped, worker_queued) {
-                        Ok(worker) => {
-                            let _ = ready_tx.send(Ok(()));
-                            worker
-                        }
-                        Err(err) => {
-                            let _ = ready_tx.send(Err(err));
-                            return;
-                        }
-                    };
+                let worker = match Worker::build(&settings, &resource, worker_queued) {
+                    Ok(worker) => {
+                        let _ = ready_tx.send(Ok(()));
+                        worker
+                    }
+                    Err(err) => {
+                        let _ = ready_tx.send(Err(err));
+                        return;
+                    }
+                };
                 worker.run(&span_rx, &control_rx);
             })
             .map_err(|err| format!("cannot start the span export thread: {err}"))?;
@@ -176,19 +175,16 @@ struct Worker {
     /// The gRPC channel's runtime; `None` for HTTP, whose blocking client must not run inside
     /// one.
     runtime: Option<tokio::runtime::Runtime>,
-    dropped: prometheus::IntCounter,
     queued: Arc<AtomicUsize>,
     /// Bytes of the spans in the batch being gathered.
     batch_bytes: usize,
-    endpoint: String,
-    failing: bool,
+    health: ExportHealth,
 }
 
 impl Worker {
     fn build(
         settings: &OtlpSettings,
         resource: &Resource,
-        dropped: prometheus::IntCounter,
         queued: Arc<AtomicUsize>,
     ) -> Result<Self, String> {
         let (exporter, runtime) = match settings.protocol {
@@ -220,11 +216,9 @@ impl Worker {
         Ok(Self {
             exporter,
             runtime,
-            dropped,
             queued,
             batch_bytes: 0,
-            endpoint: settings.endpoint.clone(),
-            failing: false,
+            health: ExportHealth::new(&settings.endpoint),
         })
     }
 
@@ -286,43 +280,16 @@ impl Worker {
         // The batch's bytes leave the budget once the export is over, whatever its result:
         // until then they are still held.
         let bytes = std::mem::take(&mut self.batch_bytes);
-        // The exporter's own crates (tonic, hyper, reqwest) log and open spans through `tracing`;
-        // on this thread they must not reach the service's subscriber, or exporting spans would
-        // make spans (and a failing collector would flood the service's logs).
-        let result =
-            tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::new(), || {
-                let export = self.exporter.export(spans);
-                match &self.runtime {
-                    Some(runtime) => runtime.block_on(export),
-                    None => block_on(export),
-                }
-            });
+        let result = quiet(|| {
+            let export = self.exporter.export(spans);
+            match &self.runtime {
+                Some(runtime) => runtime.block_on(export),
+                None => block_on(export),
+            }
+        });
         self.queued.fetch_sub(bytes, Ordering::Relaxed);
-        match result {
-            Ok(()) if self.failing => {
-                self.failing = false;
-                tracing::info!(
-                    target: "octo_instrument::trace",
-                    event = "telemetry.export.recovered",
-                    endpoint = %self.endpoint,
-                );
-            }
-            Ok(()) => {}
-            Err(err) => {
-                self.dropped.inc_by(count);
-                // One line when exports start failing, not one per batch.
-                if !self.failing {
-                    self.failing = true;
-                    tracing::warn!(
-                        target: "octo_instrument::trace",
-                        event = "telemetry.export.failed",
-                        endpoint = %self.endpoint,
-                        error = %err,
-                        dropped_spans = count,
-                    );
-                }
-            }
-        }
+        self.health
+            .report(result.map_err(|err| err.to_string()), count);
     }
 }
 
