@@ -85,11 +85,15 @@ async fn serve(role: Role) -> Result<(), Box<dyn std::error::Error>> {
     let app = router(role);
     let listener = tokio::net::TcpListener::bind((ip.as_str(), port)).await?;
     let addr = listener.local_addr()?;
+    // Listening for SIGTERM before saying so: a supervisor may send it the moment it reads the
+    // line.
+    let stop = octo_instrument::shutdown::signal();
     octo_instrument::info!("service.listening", addr = %addr);
     // Until SIGTERM or Ctrl-C; then requests in progress get the deadline, and what is queued
     // is flushed.
     octo_instrument::shutdown::serve(listener, app)
         .deadline(shutdown_deadline()?)
+        .with_signal(stop)
         .await?;
     octo_instrument::info!("service.stopped");
     Ok(())

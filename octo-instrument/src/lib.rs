@@ -19,6 +19,8 @@ pub mod sampling;
 #[cfg(feature = "axum")]
 pub mod shutdown;
 pub mod trace;
+// OTLP export under traces and logs: settings, TLS, transport, export threads.
+mod otlp;
 // The metrics underneath, fed from plain specs.
 mod prom;
 // The ground floor: encoders, limits, environment parsing, identity, span data, errors.

@@ -5,7 +5,8 @@
 //!
 //! The values are process-wide: [`init`](crate::init) sets them from the environment
 //! (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`,
-//! `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OCTO_LOG_QUEUE_BYTES`, `OCTO_SPAN_QUEUE_BYTES`) or the
+//! `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OCTO_LOG_QUEUE_BYTES`, `OCTO_SPAN_QUEUE_BYTES`,
+//! `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BLRP_MAX_QUEUE_SIZE`) or the
 //! builder; until then the defaults below apply.
 //!
 //! ```
@@ -33,6 +34,11 @@ pub const DEFAULT_SPAN_QUEUE_BYTES: usize = 16 * 1024 * 1024;
 /// as fast as it can, so that a collector (or an export thread) scheduled late drops nothing.
 pub const DEFAULT_SPAN_QUEUE_SPANS: usize = 8192;
 
+/// Log records queued for OTLP export (with `OTEL_LOGS_EXPORTER=otlp`), unless configured by
+/// `OTEL_BLRP_MAX_QUEUE_SIZE`; their bytes are bounded by the log queue's
+/// ([`DEFAULT_LOG_QUEUE_BYTES`]).
+pub const DEFAULT_LOG_EXPORT_QUEUE_RECORDS: usize = 8192;
+
 /// Appended to a value that was cut, so a reader knows the rest is missing.
 pub const TRUNCATED_MARKER: &str = "…[truncated]";
 
@@ -49,6 +55,7 @@ pub(crate) struct Limits {
     pub(crate) log_queue_bytes: usize,
     pub(crate) span_queue_bytes: usize,
     pub(crate) span_queue_spans: usize,
+    pub(crate) log_export_queue_records: usize,
 }
 
 impl Default for Limits {
@@ -60,6 +67,7 @@ impl Default for Limits {
             log_queue_bytes: DEFAULT_LOG_QUEUE_BYTES,
             span_queue_bytes: DEFAULT_SPAN_QUEUE_BYTES,
             span_queue_spans: DEFAULT_SPAN_QUEUE_SPANS,
+            log_export_queue_records: DEFAULT_LOG_EXPORT_QUEUE_RECORDS,
         }
     }
 }

@@ -228,30 +228,46 @@ async fn connection(
     let _ = connection.await;
 }
 
-/// Completes on SIGTERM (what a container runtime sends) or Ctrl-C.
+/// Completes on SIGTERM (what a container runtime sends) or Ctrl-C. Called inside a Tokio
+/// runtime, it listens from the call on, so a signal that arrives before the future is first
+/// polled still stops the service instead of killing it: call it before the service says it is
+/// ready, and hand it to [`Serve::with_signal`].
 ///
 /// ```no_run
 /// # async fn run() {
-/// octo_instrument::shutdown::signal().await;
+/// let stop = octo_instrument::shutdown::signal();
+/// println!("ready");
+/// stop.await;
 /// println!("stopping");
 /// # }
 /// ```
-pub async fn signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+pub fn signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
+    let registered = tokio::runtime::Handle::try_current().ok().and_then(|_| {
+        use tokio::signal::unix::{SignalKind, signal};
+        Some((
+            signal(SignalKind::terminate()).ok()?,
+            signal(SignalKind::interrupt()).ok()?,
+        ))
+    });
+    async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = registered.or_else(|| {
+                Some((
+                    signal(SignalKind::terminate()).ok()?,
+                    signal(SignalKind::interrupt()).ok()?,
+                ))
+            });
+            if let Some((mut term, mut interrupt)) = signals {
                 tokio::select! {
-                    _ = ctrl_c => {}
                     _ = term.recv() => {}
+                    _ = interrupt.recv() => {}
                 }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
+                return;
             }
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

@@ -1,8 +1,12 @@
 //! Encoders every output shares, on the ground floor: JSON values (numbers and strings from
 //! `octo_instrument_core::json`, plus the bounded variants for client-sized values), the
-//! per-span store of encoded fields, RFC 3339 timestamps and lowercase hex ids.
+//! per-span store of encoded fields, RFC 3339 timestamps, lowercase hex ids, and
+//! protobuf's wire format for OTLP.
 
 pub(crate) mod fields;
 pub(crate) mod hex;
 pub(crate) mod json;
+// Without export only `AnyValue` is read (by the span attribute API).
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+pub(crate) mod protobuf;
 pub(crate) mod timestamp;

@@ -4,6 +4,8 @@
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io::Write;
+#[cfg(feature = "otlp")]
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use tracing_core::{Event, Level, Subscriber, span};
@@ -77,6 +79,9 @@ struct Output {
 /// ```
 pub struct LogLayer {
     outputs: Vec<Output>,
+    /// Where every line also goes as an OTLP log record.
+    #[cfg(feature = "otlp")]
+    otlp: Option<Arc<super::otlp::LogExport>>,
     /// `"service":..,"environment":..,"version":..` encoded once, where the layer was built
     /// with its identity; else the process's identity is read per line.
     identity: Option<String>,
@@ -91,6 +96,8 @@ impl LogLayer {
                 sink: Sink::direct(writer),
             }],
             identity: None,
+            #[cfg(feature = "otlp")]
+            otlp: None,
         }
     }
 
@@ -102,6 +109,8 @@ impl LogLayer {
                 sink: Sink::direct(writer),
             }],
             identity: None,
+            #[cfg(feature = "otlp")]
+            otlp: None,
         }
     }
 
@@ -110,11 +119,19 @@ impl LogLayer {
         Self {
             outputs: Vec::new(),
             identity: Some(identity_fields(identity)),
+            #[cfg(feature = "otlp")]
+            otlp: None,
         }
     }
 
     pub(crate) fn add(&mut self, format: Format, sink: Sink) {
         self.outputs.push(Output { format, sink });
+    }
+
+    /// Every line also becomes an OTLP log record, queued on `export`.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn export_records(&mut self, export: Arc<super::otlp::LogExport>) {
+        self.otlp = Some(export);
     }
 }
 
@@ -124,6 +141,8 @@ struct Scratch {
     line: String,
     fields: Fields,
     seen: Seen,
+    #[cfg(feature = "otlp")]
+    record: super::otlp::Scratch,
 }
 
 thread_local! {
@@ -163,7 +182,13 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let now = SystemTime::now();
         let write = |scratch: &mut Scratch| {
-            let Scratch { line, fields, seen } = scratch;
+            let Scratch {
+                line,
+                fields,
+                seen,
+                #[cfg(feature = "otlp")]
+                record,
+            } = scratch;
             fields.clear();
             event.record(fields);
             count_cut(fields);
@@ -188,6 +213,10 @@ where
                     last_format = Some(output.format);
                 }
                 output.sink.write_line(line.as_bytes());
+            }
+            #[cfg(feature = "otlp")]
+            if let Some(export) = &self.otlp {
+                export.send(encode_record(record, seen, now, event, fields, &ctx));
             }
         };
         // A writer that logs while we format would find the scratch buffer borrowed: it gets
@@ -388,6 +417,51 @@ fn format_json<S>(
         out.push_str(value);
     });
     out.push_str("}\n");
+}
+
+/// The line as an OTLP log record: the same fields, read back from their JSON values.
+#[cfg(feature = "otlp")]
+fn encode_record<'s, S>(
+    scratch: &'s mut super::otlp::Scratch,
+    seen: &mut Seen,
+    now: SystemTime,
+    event: &Event<'_>,
+    fields: &Fields,
+    ctx: &Context<'_, S>,
+) -> &'s [u8]
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let metadata = event.metadata();
+    let level = fields
+        .get(LEVEL_FIELD)
+        .map_or(level_name(*metadata.level()), |level| {
+            level.trim_matches('"')
+        });
+    let (name_key, name) = event_name(event, fields);
+    let mut plain = String::new();
+    let event_json = match name {
+        EventName::Json(value) => value,
+        EventName::Plain(value) => {
+            json::write_str(&mut plain, value);
+            plain.as_str()
+        }
+    };
+    let record = super::otlp::Record {
+        time: now,
+        level,
+        event: event_json,
+        message: fields
+            .get("message")
+            .filter(|_| name_key != Some("message")),
+        logger: metadata.target(),
+        ids: line_ids(event),
+    };
+    super::otlp::encode(scratch, &record, |visit| {
+        for_each_field(seen, event, fields, name_key, ctx, |key, value| {
+            visit(key, value);
+        });
+    })
 }
 
 const DIM: &str = "\x1b[2m";

@@ -32,6 +32,7 @@ pub struct Config {
     pub(super) log_dir: Option<PathBuf>,
     pub(super) otlp_endpoint: Option<String>,
     pub(super) otlp_protocol: Option<OtlpProtocol>,
+    pub(super) otlp_logs: Option<bool>,
     pub(super) value_length: Option<usize>,
     pub(super) span_attribute_count: Option<usize>,
     pub(super) log_queue_bytes: Option<usize>,
@@ -117,6 +118,21 @@ impl Config {
     /// The OTLP transport, unless `OTEL_EXPORTER_OTLP_PROTOCOL` is set; gRPC by default.
     pub fn otlp_protocol(mut self, protocol: OtlpProtocol) -> Self {
         self.otlp_protocol = Some(protocol);
+        self
+    }
+
+    /// Whether every log line is also exported as an OTLP log record, to the same collector as
+    /// the spans (or `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`), unless `OTEL_LOGS_EXPORTER` says
+    /// (`otlp` or `none`). Off by default: lines go to stdout either way.
+    ///
+    /// ```
+    /// let config = octo_instrument::Config::new()
+    ///     .otlp_endpoint("https://otel-collector:4317")
+    ///     .otlp_logs(true);
+    /// # let _ = config;
+    /// ```
+    pub fn otlp_logs(mut self, export: bool) -> Self {
+        self.otlp_logs = Some(export);
         self
     }
 

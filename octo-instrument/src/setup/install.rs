@@ -13,6 +13,8 @@ use super::config::Config;
 use super::settings::Settings;
 use crate::error::Error;
 use crate::filter::Selection;
+#[cfg(feature = "otlp")]
+use crate::logging::LogExport;
 use crate::logging::{Background, Format, LogLayer, Sink};
 use crate::trace::Tracing;
 use crate::{env, identity};
@@ -126,6 +128,13 @@ fn build(
         backgrounds.push(background);
     }
 
+    #[cfg(feature = "otlp")]
+    let log_export = log_export(settings)?;
+    #[cfg(feature = "otlp")]
+    if let Some(export) = &log_export {
+        layer.export_records(export.clone());
+    }
+
     let tracing = Tracing::build(
         &settings.identity,
         &settings.directives,
@@ -145,9 +154,36 @@ fn build(
         subscriber,
         Pipeline {
             backgrounds,
+            #[cfg(feature = "otlp")]
+            log_export,
             tracing,
         },
     ))
+}
+
+/// The export thread of OTLP log records, where `OTEL_LOGS_EXPORTER=otlp` asks for one.
+#[cfg(feature = "otlp")]
+fn log_export(settings: &Settings) -> Result<Option<Arc<LogExport>>, Error> {
+    let Some(otlp) = &settings.otlp_logs else {
+        return Ok(None);
+    };
+    let identity = &settings.identity;
+    let resource =
+        crate::otlp::Resource::new(&identity.service, &identity.version, &identity.environment);
+    LogExport::start(
+        otlp,
+        resource,
+        settings.limits.log_export_queue_records,
+        settings.limits.log_queue_bytes,
+    )
+    .map(|export| Some(Arc::new(export)))
+    .map_err(|reason| {
+        Error::invalid(
+            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+            &otlp.endpoint,
+            format!("an endpoint the OTLP exporter accepts ({reason})"),
+        )
+    })
 }
 
 fn install(
@@ -169,6 +205,8 @@ fn install(
 /// What `init()` installed that holds queued lines and spans.
 struct Pipeline {
     backgrounds: Vec<Arc<Background>>,
+    #[cfg(feature = "otlp")]
+    log_export: Option<Arc<LogExport>>,
     tracing: Tracing,
 }
 
@@ -179,7 +217,14 @@ impl Pipeline {
         let spans = self
             .tracing
             .flush(deadline.saturating_duration_since(Instant::now()));
-        logs && spans
+        #[cfg(feature = "otlp")]
+        let records = self
+            .log_export
+            .as_ref()
+            .is_none_or(|export| export.flush(deadline.saturating_duration_since(Instant::now())));
+        #[cfg(not(feature = "otlp"))]
+        let records = true;
+        logs && spans && records
     }
 }
 

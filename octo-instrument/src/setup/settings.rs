@@ -10,7 +10,8 @@ use crate::env;
 use crate::error::Error;
 use crate::identity::{self, Identity};
 use crate::limits::Limits;
-use crate::trace::{self, OtlpSettings, SpanPipeline};
+use crate::otlp::{self, LogsExporter, OtlpSettings, Signal};
+use crate::trace::{self, SpanPipeline};
 
 /// Every setting, after the environment was applied and checked.
 #[derive(Debug)]
@@ -21,6 +22,8 @@ pub(super) struct Settings {
     pub(super) log_dir: Option<PathBuf>,
     pub(super) sampler: Sampler,
     pub(super) otlp: Option<OtlpSettings>,
+    /// Where log records go over OTLP (`OTEL_LOGS_EXPORTER=otlp`), if they do.
+    pub(super) otlp_logs: Option<OtlpSettings>,
     /// `OTEL_SDK_DISABLED=true`: no trace layer at all (no ids, no export, no per-span cost).
     pub(super) traces_disabled: bool,
     pub(super) limits: Limits,
@@ -64,8 +67,20 @@ impl Config {
             .map(|value| env::parse_bool("OTEL_SDK_DISABLED", &value))
             .transpose()?
             .unwrap_or(false);
-        let otlp = trace::otlp_settings(self.otlp_endpoint.as_deref(), self.otlp_protocol)?
-            .filter(|_| !traces_disabled);
+        let otlp = otlp::settings::settings(
+            Signal::Traces,
+            self.otlp_endpoint.as_deref(),
+            self.otlp_protocol,
+            !traces_disabled,
+        )?;
+        // `OTEL_SDK_DISABLED` turns off every signal the SDK would export, logs included.
+        let logs_exporter = LogsExporter::from_env(self.otlp_logs)?;
+        let otlp_logs = otlp::settings::settings(
+            Signal::Logs,
+            self.otlp_endpoint.as_deref(),
+            self.otlp_protocol,
+            logs_exporter == LogsExporter::Otlp && !traces_disabled,
+        )?;
         let limits = self.limits()?;
         let span_pipeline = match env::var("OCTO_SPAN_PIPELINE") {
             Some(value) => parse_pipeline(&value)?,
@@ -82,6 +97,7 @@ impl Config {
             log_dir,
             sampler,
             otlp,
+            otlp_logs,
             traces_disabled,
             limits,
             span_pipeline,
@@ -120,6 +136,8 @@ impl Config {
             span_queue_spans: size("OTEL_BSP_MAX_QUEUE_SIZE")?
                 .or(self.span_queue_spans)
                 .unwrap_or(defaults.span_queue_spans),
+            log_export_queue_records: size("OTEL_BLRP_MAX_QUEUE_SIZE")?
+                .unwrap_or(defaults.log_export_queue_records),
         })
     }
 }

@@ -13,13 +13,7 @@ use super::native::{self, Shared};
 use crate::span_data::CodeLocation;
 
 /// An attribute value, typed as it goes on the wire.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Attr<'a> {
-    Int(i64),
-    Double(f64),
-    Bool(bool),
-    Str(&'a str),
-}
+pub(crate) use crate::encode::protobuf::AnyValue as Attr;
 
 /// Runs `f` with the native pipeline behind `span`, if that is its pipeline.
 fn native<R>(span: &Span, f: impl FnOnce(&Shared, &tracing::span::Id) -> R) -> Option<R> {

@@ -22,10 +22,7 @@
 
 pub(crate) mod api;
 pub(crate) mod context;
-#[cfg(any(feature = "otlp", feature = "otel-sdk"))]
-mod export_health;
 mod native;
-mod otlp;
 pub(crate) mod propagation;
 pub(crate) mod sampler;
 #[cfg(feature = "otel-sdk")]
@@ -40,8 +37,8 @@ use tracing_core::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::registry::LookupSpan;
 
-pub use otlp::OtlpProtocol;
-pub(crate) use otlp::{OtlpSettings, settings as otlp_settings};
+pub use crate::otlp::OtlpProtocol;
+use crate::otlp::OtlpSettings;
 
 use crate::encode::hex::push_hex;
 use crate::error::Error;

@@ -7,6 +7,8 @@ use std::ops::Range;
 
 use tracing_core::field::{Field, Visit};
 
+#[cfg(any(feature = "otlp", test))]
+use crate::encode::protobuf::AnyValue;
 use crate::limits::{Budget, TRUNCATED_MARKER, prefix};
 
 /// One attribute's value; strings are ranges of the span's text buffer.
@@ -16,16 +18,6 @@ pub(crate) enum Value {
     Double(f64),
     Bool(bool),
     Str(Range<u32>),
-}
-
-/// A value as read back: strings borrowed from the buffer.
-#[cfg(any(feature = "otlp", test))]
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum ValueRef<'a> {
-    Int(i64),
-    Double(f64),
-    Bool(bool),
-    Str(&'a str),
 }
 
 /// The attributes of one span, within its limits.
@@ -60,14 +52,14 @@ impl Attrs {
     }
 
     #[cfg(any(feature = "otlp", test))]
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'static str, ValueRef<'_>)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'static str, AnyValue<'_>)> + '_ {
         self.entries.iter().map(|(key, value)| {
             let value = match value {
-                Value::Int(v) => ValueRef::Int(*v),
-                Value::Double(v) => ValueRef::Double(*v),
-                Value::Bool(v) => ValueRef::Bool(*v),
+                Value::Int(v) => AnyValue::Int(*v),
+                Value::Double(v) => AnyValue::Double(*v),
+                Value::Bool(v) => AnyValue::Bool(*v),
                 Value::Str(range) => {
-                    ValueRef::Str(&self.text[range.start as usize..range.end as usize])
+                    AnyValue::Str(&self.text[range.start as usize..range.end as usize])
                 }
             };
             (*key, value)
@@ -229,9 +221,9 @@ mod tests {
         assert_eq!(
             all,
             [
-                ("priority", ValueRef::Str("18446744…[truncated]")),
-                ("task", ValueRef::Str("a-much-l…[truncated]")),
-                ("urgent", ValueRef::Bool(true)),
+                ("priority", AnyValue::Str("18446744…[truncated]")),
+                ("task", AnyValue::Str("a-much-l…[truncated]")),
+                ("urgent", AnyValue::Bool(true)),
             ]
         );
         assert_eq!(attrs.cut, 2);

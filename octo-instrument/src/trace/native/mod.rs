@@ -14,14 +14,10 @@ mod layer;
 #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
 mod record;
 mod table;
-#[cfg(feature = "otlp")]
-mod transport;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-#[cfg(feature = "otlp")]
-pub(crate) use encode::Resource;
 #[cfg(feature = "axum")]
 pub(crate) use layer::with_remote_parent;
 pub(crate) use layer::{NativeLayer, with_code};
@@ -33,10 +29,12 @@ use export::ExportQueue;
 use record::Pool;
 use table::SpanTable;
 
-use super::otlp::OtlpSettings;
 use super::sampler::Sampler;
 use crate::identity::Identity;
 use crate::limits::Limits;
+use crate::otlp::OtlpSettings;
+#[cfg(feature = "otlp")]
+use crate::otlp::Resource;
 
 /// One native pipeline: its open spans, its record pool, its sampler and limits, and its export
 /// queue where spans are exported.

@@ -1,123 +1,67 @@
-//! The export queue: finished spans go into a bounded queue and a dedicated thread sends them
-//! to the collector in batches. A collector that is down, unreachable or hanging costs the
-//! service nothing but the spans it could not take, and those are counted in
-//! `octo_telemetry_dropped_total{signal="spans"}`.
+//! The SDK pipeline's side of span export: finished spans go to the same OTLP export thread as
+//! the native pipeline's ([`Exporter`]: bounded in spans and bytes, one transport with TLS and
+//! gzip, failures counted and reported once), converted to the OTLP messages with
+//! `opentelemetry-proto`'s own conversion when they are encoded.
 //!
-//! Why not the SDK's `BatchSpanProcessor`: it drops silently when its queue is full (the count
-//! appears only in a log line at shutdown), and the gRPC exporter needs a Tokio runtime that
-//! outlives it. Here the thread owns its runtime and its exporter, so `init()` works from a
-//! plain `main` as well as from `#[tokio::main]`, and flushing never waits on the caller's
-//! runtime.
+//! Why not the SDK's `BatchSpanProcessor` and `opentelemetry-otlp`: the processor drops silently
+//! when its queue is full (the count appears only in a log line at shutdown), the gRPC exporter
+//! needs a Tokio runtime that outlives it, the HTTP exporter's client logs into the service's
+//! subscriber, and neither reads the specification's certificate variables.
 
-use std::future::Future;
-use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, JoinHandle, Thread};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
 use opentelemetry::Context as OtelContext;
 use opentelemetry::{KeyValue, StringValue, Value};
-use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter as _, SpanProcessor};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+use prost::Message as _;
 
-use crate::trace::export_health::{ExportHealth, quiet};
-use crate::trace::otlp::{OtlpProtocol, OtlpSettings};
+use crate::otlp::OtlpSettings;
+use crate::otlp::exporter::{Batcher, Exporter, Released};
 
-/// Spans per export request.
-const MAX_BATCH: usize = 512;
-/// How long a span waits, at most, before its batch is sent.
-const SCHEDULED_DELAY: Duration = Duration::from_secs(1);
-
-enum Control {
-    Flush(Sender<()>),
-    Shutdown(Sender<()>),
+/// Finished spans waiting in a calling thread's batch, each with its bytes and batch index.
+#[derive(Default)]
+pub(crate) struct Queued {
+    spans: Vec<(SpanData, usize, usize)>,
 }
-
-/// A finished span and the bytes it holds, as the queue counts them.
-type Queued = (SpanData, usize);
 
 /// The span processor in front of the export thread.
 #[derive(Clone, Debug)]
 pub(crate) struct ExportQueue {
-    spans: Sender<Queued>,
-    control: Sender<Control>,
-    dropped: prometheus::IntCounter,
-    /// Bytes of the spans queued or being exported.
-    queued: Arc<AtomicUsize>,
-    max_bytes: usize,
-    thread: Arc<Mutex<Option<JoinHandle<()>>>>,
-}
-
-impl std::fmt::Debug for Control {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Flush(_) => "Flush",
-            Self::Shutdown(_) => "Shutdown",
-        })
-    }
+    exporter: Arc<Exporter<Queued>>,
 }
 
 impl ExportQueue {
-    /// Starts the export thread, which builds the exporter; returns once it is built, with the
-    /// exporter's error if it could not be. At most `max_spans` spans and `max_bytes` wait.
+    /// Starts the export thread; at most `max_spans` spans and `max_bytes` wait for it.
     pub(crate) fn start(
         settings: &OtlpSettings,
-        resource: Resource,
+        resource: &Resource,
         max_spans: usize,
         max_bytes: usize,
     ) -> Result<Self, String> {
-        let (spans, span_rx) = bounded(max_spans);
-        let (control, control_rx) = bounded(16);
-        let (ready_tx, ready_rx) = bounded(1);
-        let settings = settings.clone();
-        let dropped = crate::prom::dropped("spans");
-        let queued = Arc::new(AtomicUsize::new(0));
-        let worker_queued = queued.clone();
-        let thread = thread::Builder::new()
-            .name("octo-span-export".into())
-            .spawn(move || {
-                let worker = match Worker::build(&settings, &resource, worker_queued) {
-                    Ok(worker) => {
-                        let _ = ready_tx.send(Ok(()));
-                        worker
-                    }
-                    Err(err) => {
-                        let _ = ready_tx.send(Err(err));
-                        return;
-                    }
-                };
-                worker.run(&span_rx, &control_rx);
-            })
-            .map_err(|err| format!("cannot start the span export thread: {err}"))?;
-        ready_rx
-            .recv()
-            .map_err(|_| "the span export thread stopped while starting".to_owned())??;
+        let batcher = SdkBatcher {
+            resource: ResourceAttributesWithSchema::from(resource),
+            waiting: Vec::new(),
+        };
         Ok(Self {
-            spans,
-            control,
-            dropped,
-            queued,
-            max_bytes,
-            thread: Arc::new(Mutex::new(Some(thread))),
+            exporter: Arc::new(Exporter::start(
+                "octo-span-export",
+                settings,
+                batcher,
+                max_spans,
+                max_bytes,
+            )?),
         })
-    }
-
-    fn ask(&self, message: impl FnOnce(Sender<()>) -> Control, timeout: Duration) -> bool {
-        let (reply, done) = bounded(1);
-        if self.control.send_timeout(message(reply), timeout).is_err() {
-            return false;
-        }
-        done.recv_timeout(timeout).is_ok()
     }
 
     /// Exports everything queued so far; false when that took longer than `timeout`.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        self.ask(Control::Flush, timeout)
+        self.exporter.flush(timeout)
     }
 }
 
@@ -134,18 +78,10 @@ impl SpanProcessor for ExportQueue {
             crate::prom::truncated("spans").inc_by(cut);
         }
         let size = span_size(&span);
-        if self.queued.fetch_add(size, Ordering::Relaxed) + size > self.max_bytes {
-            self.queued.fetch_sub(size, Ordering::Relaxed);
-            self.dropped.inc();
-            return;
-        }
-        match self.spans.try_send((span, size)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.queued.fetch_sub(size, Ordering::Relaxed);
-                self.dropped.inc();
-            }
-        }
+        // A span the queue has no room for is counted as dropped by the exporter.
+        let _ = self.exporter.append(span, size, |queued, span, place| {
+            queued.spans.push((span, size, place.index));
+        });
     }
 
     fn force_flush(&self) -> OTelSdkResult {
@@ -157,11 +93,7 @@ impl SpanProcessor for ExportQueue {
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        let done = self.ask(Control::Shutdown, timeout);
-        if done && let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
-            let _ = thread.join();
-        }
-        if done {
+        if self.flush(timeout) {
             Ok(())
         } else {
             Err(OTelSdkError::Timeout(timeout))
@@ -169,127 +101,40 @@ impl SpanProcessor for ExportQueue {
     }
 }
 
-/// The export thread's state.
-struct Worker {
-    exporter: SpanExporter,
-    /// The gRPC channel's runtime; `None` for HTTP, whose blocking client must not run inside
-    /// one.
-    runtime: Option<tokio::runtime::Runtime>,
-    queued: Arc<AtomicUsize>,
-    /// Bytes of the spans in the batch being gathered.
-    batch_bytes: usize,
-    health: ExportHealth,
+/// The export thread's side: SDK spans waiting for a request.
+struct SdkBatcher {
+    resource: ResourceAttributesWithSchema,
+    waiting: Vec<(SpanData, usize, usize)>,
 }
 
-impl Worker {
-    fn build(
-        settings: &OtlpSettings,
-        resource: &Resource,
-        queued: Arc<AtomicUsize>,
-    ) -> Result<Self, String> {
-        let (exporter, runtime) = match settings.protocol {
-            OtlpProtocol::Grpc => {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|err| format!("cannot start the export runtime: {err}"))?;
-                let exporter = {
-                    let _entered = runtime.enter();
-                    SpanExporter::builder()
-                        .with_tonic()
-                        .with_endpoint(&settings.endpoint)
-                        .build()
-                };
-                (exporter, Some(runtime))
-            }
-            OtlpProtocol::HttpProtobuf => {
-                let exporter = SpanExporter::builder()
-                    .with_http()
-                    .with_protocol(Protocol::HttpBinary)
-                    .with_endpoint(&settings.endpoint)
-                    .build();
-                (exporter, None)
-            }
+impl Batcher for SdkBatcher {
+    type Queued = Queued;
+
+    fn gather(&mut self, queued: &mut Queued) {
+        self.waiting.append(&mut queued.spans);
+    }
+
+    fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    fn encode(&mut self, out: &mut Vec<u8>, max: usize, released: &mut Released) -> usize {
+        let count = self.waiting.len().min(max);
+        let spans = self
+            .waiting
+            .drain(..count)
+            .map(|(span, size, index)| {
+                released.add(index, size);
+                span
+            })
+            .collect();
+        let request = ExportTraceServiceRequest {
+            resource_spans: group_spans_by_resource_and_scope(spans, &self.resource),
         };
-        let mut exporter = exporter.map_err(|err| err.to_string())?;
-        exporter.set_resource(resource);
-        Ok(Self {
-            exporter,
-            runtime,
-            queued,
-            batch_bytes: 0,
-            health: ExportHealth::new(&settings.endpoint),
-        })
-    }
-
-    fn run(mut self, spans: &Receiver<Queued>, control: &Receiver<Control>) {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        let mut deadline = Instant::now() + SCHEDULED_DELAY;
-        loop {
-            let wait = deadline.saturating_duration_since(Instant::now());
-            select! {
-                recv(spans) -> span => {
-                    let Ok((span, size)) = span else { break };
-                    batch.push(span);
-                    self.batch_bytes += size;
-                    if batch.len() >= MAX_BATCH {
-                        self.export(&mut batch);
-                        deadline = Instant::now() + SCHEDULED_DELAY;
-                    }
-                }
-                recv(control) -> message => {
-                    self.drain(spans, &mut batch);
-                    match message {
-                        Ok(Control::Flush(reply)) => {
-                            let _ = reply.send(());
-                        }
-                        Ok(Control::Shutdown(reply)) => {
-                            let _ = self.exporter.shutdown();
-                            let _ = reply.send(());
-                            break;
-                        }
-                        Err(_) => break,
-                    }
-                }
-                default(wait) => {
-                    self.export(&mut batch);
-                    deadline = Instant::now() + SCHEDULED_DELAY;
-                }
-            }
-        }
-    }
-
-    /// Exports every span queued now, in batches.
-    fn drain(&mut self, spans: &Receiver<Queued>, batch: &mut Vec<SpanData>) {
-        while let Ok((span, size)) = spans.try_recv() {
-            batch.push(span);
-            self.batch_bytes += size;
-            if batch.len() >= MAX_BATCH {
-                self.export(batch);
-            }
-        }
-        self.export(batch);
-    }
-
-    fn export(&mut self, batch: &mut Vec<SpanData>) {
-        if batch.is_empty() {
-            return;
-        }
-        let count = batch.len() as u64;
-        let spans = std::mem::replace(batch, Vec::with_capacity(MAX_BATCH));
-        // The batch's bytes leave the budget once the export is over, whatever its result:
-        // until then they are still held.
-        let bytes = std::mem::take(&mut self.batch_bytes);
-        let result = quiet(|| {
-            let export = self.exporter.export(spans);
-            match &self.runtime {
-                Some(runtime) => runtime.block_on(export),
-                None => block_on(export),
-            }
-        });
-        self.queued.fetch_sub(bytes, Ordering::Relaxed);
-        self.health
-            .report(result.map_err(|err| err.to_string()), count);
+        out.clear();
+        // Encoding into a `Vec` cannot run out of room.
+        let _ = request.encode(out);
+        count
     }
 }
 
@@ -355,24 +200,4 @@ fn span_size(span: &SpanData) -> usize {
             .iter()
             .map(|l| attributes(&l.attributes) + 64)
             .sum::<usize>()
-}
-
-/// Polls a future on this thread until it completes. The HTTP exporter's future does its
-/// blocking I/O inside one poll, so nothing more elaborate is needed.
-fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        match future.as_mut().poll(&mut cx) {
-            Poll::Ready(output) => return output,
-            Poll::Pending => thread::park(),
-        }
-    }
 }

@@ -1,5 +1,6 @@
 //! The OpenTelemetry SDK's pipeline (feature `otel-sdk`): `tracing-opentelemetry`'s layer over an
-//! SDK tracer provider, exported through our bounded queue with `opentelemetry-otlp`. For a
+//! SDK tracer provider, exported through the same bounded queue and OTLP transport as the native
+//! pipeline. For a
 //! service that also uses the OpenTelemetry API directly (`opentelemetry::Context`,
 //! `global::tracer`, a crate instrumented with it): its spans and ours share one context. It
 //! costs more per span than the native pipeline.
@@ -16,10 +17,10 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_core::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 
-use super::otlp::OtlpSettings;
 use super::sampler::Sampler;
 use crate::identity::Identity;
 use crate::limits::Limits;
+use crate::otlp::OtlpSettings;
 
 /// The SDK's tracer provider and, where an endpoint is configured, our export queue behind it.
 #[derive(Debug)]
@@ -52,7 +53,7 @@ impl SdkPipeline {
             .map(|settings| {
                 export::ExportQueue::start(
                     settings,
-                    resource,
+                    &resource,
                     limits.span_queue_spans,
                     limits.span_queue_bytes,
                 )

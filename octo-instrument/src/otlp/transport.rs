@@ -1,35 +1,74 @@
-//! Sending an encoded `ExportTraceServiceRequest`: OTLP/gRPC (tonic, HTTP/2, the bytes passed
-//! through a codec that only frames them) or OTLP/HTTP with protobuf bodies (hyper). Both run on
-//! the export thread's own runtime.
+//! Sending an encoded export request (`ExportTraceServiceRequest`, `ExportLogsServiceRequest`):
+//! OTLP/gRPC (tonic, HTTP/2, the bytes passed through a codec that only frames them) or OTLP/HTTP
+//! with protobuf bodies (hyper), gzip-compressed where configured. Both connect through one
+//! connector, plain TCP for `http://` and rustls for `https://`, and run on the export thread's
+//! own runtime.
 
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes};
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use rustls::ClientConfig;
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::{Channel, Endpoint};
 
-use crate::trace::otlp::{OtlpProtocol, OtlpSettings};
-
-/// The gRPC method OTLP traces are sent to.
-const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+use super::settings::{Compression, OtlpProtocol, OtlpSettings};
 
 pub(crate) enum Transport {
     Grpc {
         grpc: tonic::client::Grpc<Channel>,
+        method: &'static str,
         headers: tonic::metadata::MetadataMap,
         timeout: Duration,
     },
     Http {
         /// Boxed: the client is large and the transport is built once.
-        client: Box<Client<HttpConnector, Full<Bytes>>>,
+        client: Box<Client<HttpsConnector<HttpConnector>, Full<Bytes>>>,
         uri: http::Uri,
         headers: http::HeaderMap,
+        gzip: bool,
         timeout: Duration,
     },
+}
+
+/// TCP for `http://`, rustls for `https://` (only, once TLS is configured: an `https` endpoint
+/// never falls back to plaintext). `h2` is what gRPC asks for in the TLS handshake.
+fn connector(settings: &OtlpSettings, h2: bool) -> HttpsConnector<HttpConnector> {
+    let mut tcp = HttpConnector::new();
+    tcp.enforce_http(false);
+    tcp.set_nodelay(true);
+    tcp.set_connect_timeout(Some(settings.timeout));
+    let builder = hyper_rustls::HttpsConnectorBuilder::new();
+    let schemes = match &settings.tls {
+        Some(config) => builder
+            .with_tls_config(ClientConfig::clone(config))
+            .https_only(),
+        // Plaintext: the TLS half is never used (the endpoint is `http://`).
+        None => builder
+            .with_tls_config(super::tls::plaintext_only())
+            .https_or_http(),
+    };
+    if h2 {
+        schemes.enable_http2().wrap_connector(tcp)
+    } else {
+        schemes.enable_http1().wrap_connector(tcp)
+    }
+}
+
+/// A gzip stream of `body`.
+fn gzip(body: &[u8]) -> Bytes {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4 + 64),
+        flate2::Compression::fast(),
+    );
+    // Writing into a `Vec` cannot fail.
+    let _ = encoder.write_all(body);
+    encoder.finish().map(Bytes::from).unwrap_or_default()
 }
 
 impl Transport {
@@ -43,7 +82,7 @@ impl Transport {
                     .map_err(|err| err.to_string())?
                     .connect_timeout(settings.timeout)
                     .timeout(settings.timeout)
-                    .connect_lazy();
+                    .connect_with_connector_lazy(connector(settings, true));
                 let mut headers = tonic::metadata::MetadataMap::new();
                 for (key, value) in &settings.headers {
                     let key = tonic::metadata::MetadataKey::from_bytes(key.as_bytes())
@@ -53,8 +92,13 @@ impl Transport {
                         .map_err(|_| format!("header value for {key:?} is not valid"))?;
                     headers.insert(key, value);
                 }
+                let mut grpc = tonic::client::Grpc::new(channel);
+                if settings.compression == Compression::Gzip {
+                    grpc = grpc.send_compressed(CompressionEncoding::Gzip);
+                }
                 Ok(Self::Grpc {
-                    grpc: tonic::client::Grpc::new(channel),
+                    grpc,
+                    method: settings.signal.grpc_method(),
                     headers,
                     timeout: settings.timeout,
                 })
@@ -64,8 +108,6 @@ impl Transport {
                     .endpoint
                     .parse()
                     .map_err(|err: http::uri::InvalidUri| err.to_string())?;
-                let mut connector = HttpConnector::new();
-                connector.set_connect_timeout(Some(settings.timeout));
                 let mut headers = http::HeaderMap::new();
                 for (key, value) in &settings.headers {
                     let name = http::HeaderName::from_bytes(key.as_bytes())
@@ -75,9 +117,12 @@ impl Transport {
                     headers.insert(name, value);
                 }
                 Ok(Self::Http {
-                    client: Box::new(Client::builder(TokioExecutor::new()).build(connector)),
+                    client: Box::new(
+                        Client::builder(TokioExecutor::new()).build(connector(settings, false)),
+                    ),
                     uri,
                     headers,
+                    gzip: settings.compression == Compression::Gzip,
                     timeout: settings.timeout,
                 })
             }
@@ -90,6 +135,7 @@ impl Transport {
         match self {
             Self::Grpc {
                 grpc,
+                method,
                 headers,
                 timeout,
             } => {
@@ -97,15 +143,11 @@ impl Transport {
                 let mut request = tonic::Request::new(body);
                 *request.metadata_mut() = headers.clone();
                 let call = async {
-                    grpc.ready().await.map_err(|err| err.to_string())?;
-                    grpc.unary(
-                        request,
-                        http::uri::PathAndQuery::from_static(EXPORT_PATH),
-                        Raw,
-                    )
-                    .await
-                    .map(drop)
-                    .map_err(|status| format!("{}: {}", status.code(), status.message()))
+                    grpc.ready().await.map_err(|err| describe(&err))?;
+                    grpc.unary(request, http::uri::PathAndQuery::from_static(method), Raw)
+                        .await
+                        .map(drop)
+                        .map_err(|status| format!("{}: {}", status.code(), describe(&status)))
                 };
                 tokio::time::timeout(*timeout, call)
                     .await
@@ -115,21 +157,26 @@ impl Transport {
                 client,
                 uri,
                 headers,
+                gzip,
                 timeout,
             } => {
                 let mut request = http::Request::post(uri.clone())
-                    .header(http::header::CONTENT_TYPE, "application/x-protobuf")
+                    .header(http::header::CONTENT_TYPE, "application/x-protobuf");
+                let body = if *gzip {
+                    request = request.header(http::header::CONTENT_ENCODING, "gzip");
+                    self::gzip(&body)
+                } else {
+                    body
+                };
+                let mut request = request
                     .body(Full::new(body))
                     .map_err(|err| err.to_string())?;
                 request.headers_mut().extend(headers.clone());
                 let call = async {
-                    let response = client.request(request).await.map_err(|err| {
-                        let mut message = err.to_string();
-                        if let Some(source) = std::error::Error::source(&err) {
-                            message = format!("{message}: {source}");
-                        }
-                        message
-                    })?;
+                    let response = client
+                        .request(request)
+                        .await
+                        .map_err(|err| describe(&err))?;
                     let status = response.status();
                     // Read the answer through, so the connection can be reused.
                     let _ = response.into_body().collect().await;
@@ -145,6 +192,22 @@ impl Transport {
             }
         }
     }
+}
+
+/// An error and its causes, `: `-separated: a failed TLS handshake says why only in a source
+/// (an unknown issuer, a name mismatch).
+fn describe(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
 }
 
 /// The gRPC codec of pre-encoded requests: the message is already protobuf; the answer
