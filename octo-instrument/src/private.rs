@@ -21,8 +21,8 @@ pub use crate::metrics::buckets;
 pub use crate::observe::call::{ObservedCall, RunAsync};
 pub use crate::observe::emit::LOG_FIELDS;
 pub use crate::observe::probe::{
-    DebugProbe, DisplayProbe, ErrProbe, ErrorProbe, NotAResult, ObservedErrorProbe, OpaqueProbe,
-    Probe,
+    BoxedErrorSource, DebugProbe, DisplayProbe, ErrProbe, ErrorProbe, NoSource, NotAResult,
+    ObservedErrorProbe, OpaqueProbe, Probe, SourceProbe, StdErrorSource,
 };
 pub use crate::observe::site::{CallSite, CatalogSpec, LineNames, SiteRef, SiteSpec};
 pub use crate::prom::extra::FamiliesSpec;

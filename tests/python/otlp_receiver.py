@@ -7,7 +7,8 @@ this project wrote.
 Usage (the tests start it as a child process):
 
     python3 otlp_receiver.py --protocol grpc|http --cert SERVER_CERT_PEM \
-        --key SERVER_KEY_PEM [--client-ca CA_PEM] [--plaintext]
+        --key SERVER_KEY_PEM [--client-ca CA_PEM] [--plaintext] \
+        [--grpc-core-decompression]
 
 --protocol grpc   gRPC server serving opentelemetry.proto.collector.trace.v1.
                   TraceService/Export and ...logs.v1.LogsService/Export.
@@ -20,13 +21,16 @@ Usage (the tests start it as a child process):
                   and must chain to it.
 --plaintext       serve without TLS (the certificate options are ignored), for
                   tests comparing with / refusing plaintext.
+--grpc-core-decompression
+                  grpc only: let grpc core decompress, as a stock collector
+                  does (see "compressed" below); "compressed" is then null.
 
 Protocol on stdout (one JSON document per line, flushed at once):
 
     PORT <number>                      first line, once listening on 127.0.0.1
     {"signal": "traces"|"logs",        then one line per export request
      "headers": {lowercased name: value},
-     "compressed": true|false,
+     "compressed": true|false (null: not observable),
      "request": MessageToDict(request, preserving_proto_field_name=True),
      "spans": [...] | "records": [...]}
 
@@ -43,17 +47,24 @@ parent must also keep reading stdout: a full pipe blocks the request handlers.
 How "compressed" is known on gRPC: grpc core strips grpc-encoding (and
 grpc-accept-encoding) from the metadata an application sees, both in
 context.invocation_metadata() and in a server interceptor's
-handler_call_details. So the server runs with per-message decompression
-disabled, receives each message exactly as it crossed the wire, and
-decompresses it itself; "compressed" (and the "grpc-encoding" entry added to
-"headers") describe that message. Note that a grpc-core client skips
-compressing a message that would not shrink, even with gzip configured.
+handler_call_details, and has no server API for the request's compression.
+So by default the server runs with per-message decompression disabled,
+receives each message exactly as it crossed the wire, recognises gzip/zlib
+streams and decompresses them itself; "compressed" (and the "grpc-encoding"
+entry put back into "headers") describe that message, not the header. Core
+still rejects a message flagged compressed without a grpc-encoding header,
+but cannot tell us the flag: a client that compresses yet leaves the flag
+at 0 is accepted here while a stock collector would fail to parse it. Use
+--grpc-core-decompression to check that framing the strict way. Note too
+that a grpc-core client skips compressing a message that would not shrink,
+even with gzip configured.
 """
 
 import argparse
 import base64
 import gzip
 import json
+import logging
 import os
 import signal
 import ssl
@@ -419,7 +430,7 @@ class OtlpHttpHandler(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length", 0)))
 
     def _discard_body(self):
-        # Leaves the keep-alive connection at the next request.
+        # Consume the body so the keep-alive connection stays in step.
         self._read_body()
 
     def log_message(self, format, *args):
@@ -512,6 +523,9 @@ def parse_args():
 
 def main():
     args = parse_args()
+    # grpcio reports handler-side failures (e.g. an undecodable request)
+    # through `logging`; without a handler they would vanish.
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 
     def stop(signum, frame):
         sys.stdout.flush()

@@ -195,10 +195,14 @@ fn finish(plan: &Plan) -> TokenStream {
     quote! {
         {
             #[allow(unused_imports)]
-            use #p::{ErrorProbe as _, NotAResult as _, ObservedErrorProbe as _, DisplayProbe as _, DebugProbe as _, OpaqueProbe as _};
+            use #p::{ErrorProbe as _, NotAResult as _, ObservedErrorProbe as _, DisplayProbe as _, DebugProbe as _, OpaqueProbe as _, StdErrorSource as _, BoxedErrorSource as _, NoSource as _};
             #[allow(clippy::needless_borrow, clippy::ref_option_ref)]
             let __octo_failure = match (&&#p::Probe(&__octo_output)).__octo_error() {
-                #p::Some(__octo_error) => #p::Some((&&&&#p::ErrProbe(__octo_error)).__octo_describe()),
+                #p::Some(__octo_error) => #p::Some(
+                    (&&&&#p::ErrProbe(__octo_error))
+                        .__octo_describe()
+                        .with_source((&&&#p::SourceProbe(__octo_error)).__octo_source()),
+                ),
                 #p::None => #p::None,
             };
             __octo_call.finish(__octo_failure, #ret);

@@ -64,6 +64,7 @@ impl SendTraced for reqwest::RequestBuilder {
                     );
                     if status.is_server_error() {
                         api::set_error(&span, &status);
+                        api::set_attribute(&span, "error.type", Attr::Str(status.as_str()));
                     }
                 }
                 Err(err) => {

@@ -14,6 +14,7 @@ use tracing_core::field::Value;
 use super::emit::{Line, emit};
 use super::probe::ErrorReport;
 use super::site::CallSite;
+use crate::trace::api::Failure;
 use octo_instrument_core::json::millis;
 
 use crate::prom::events::Outcome;
@@ -130,7 +131,15 @@ impl ObservedCall {
             Some(report) => {
                 self.record(Outcome::Error, elapsed);
                 crate::prom::count_error(spec.event, report.error_type);
-                mark_failed(&self.span, &report.message);
+                mark_failed(
+                    &self.span,
+                    &Failure {
+                        message: &report.message,
+                        error_type: report.error_type,
+                        exception_type: report.type_name,
+                        source: report.source,
+                    },
+                );
                 let message = tracing::field::display(&report.message);
                 emit(spec.error_log, &self.span, || Line {
                     event: spec.lines.failed,
@@ -152,7 +161,15 @@ impl ObservedCall {
         let spec = &self.site.spec;
         crate::prom::count_error(spec.event, "panic");
         let message = crate::panic::message(payload);
-        mark_failed(&self.span, &message);
+        mark_failed(
+            &self.span,
+            &Failure {
+                message: &message,
+                error_type: "panic",
+                exception_type: "panic",
+                source: None,
+            },
+        );
         emit(spec.error_log, &self.span, || Line {
             event: spec.lines.panicked,
             duration_ms: Some(millis(elapsed)),
@@ -220,11 +237,10 @@ fn keeps_lines(span: &Span, rate: f64) -> bool {
     (draw as f64) < rate * (u64::MAX as f64)
 }
 
-/// Span status `ERROR` with the message, as OpenTelemetry shows failed operations.
-fn mark_failed(span: &Span, message: &dyn Display) {
-    if !span.is_disabled() {
-        crate::trace::api::set_error(span, message);
-    }
+/// Span status `ERROR` with the message, `error.type` and an `exception` event, as
+/// OpenTelemetry shows failed operations.
+fn mark_failed(span: &Span, failure: &Failure<'_>) {
+    crate::trace::api::record_failure(span, failure);
 }
 
 pin_project_lite::pin_project! {

@@ -1,6 +1,7 @@
 //! Finding out, at the concrete call site, whether a return value is an error and how to
 //! describe it. Autoref specialisation: the generated code calls `(&Probe(&out)).__octo_error()`
-//! and `(&&&ErrProbe(err)).__octo_describe()`, and method resolution picks the most specific
+//! and `(&&&ErrProbe(err)).__octo_describe()` (then `(&&SourceProbe(err)).__octo_source()`
+//! for its `source()` chain), and method resolution picks the most specific
 //! impl that applies. This is how `io::Result<T>`, `anyhow::Result<T>` and a crate's own
 //! `type Result<T>` are all recognised: the check is on the type, not on how it is spelled.
 
@@ -59,11 +60,24 @@ impl ObservedError for std::io::Error {
     }
 }
 
-/// How a failed call is described in its log line and error counter.
+/// How a failed call is described in its log line, its error counter and its span.
 pub struct ErrorReport<'a> {
     pub(crate) message: Message<'a>,
     pub(crate) error_type: &'a str,
     pub(crate) error_code: Option<&'a str>,
+    /// The error's full type name: the span's `exception.type`.
+    pub(crate) type_name: &'static str,
+    /// The error as `std::error::Error`, where it is one: its `source()` chain goes on the span.
+    pub(crate) source: Option<&'a (dyn std::error::Error + 'a)>,
+}
+
+impl<'a> ErrorReport<'a> {
+    /// The report with the error's `source()` chain, as [`SourceProbe`] found it.
+    #[must_use]
+    pub fn with_source(mut self, source: Option<&'a (dyn std::error::Error + 'a)>) -> Self {
+        self.source = source;
+        self
+    }
 }
 
 pub(crate) enum Message<'a> {
@@ -197,6 +211,8 @@ impl<'a, E: ObservedError> ObservedErrorProbe<'a> for &&&ErrProbe<'a, E> {
             message: Message::Display(error),
             error_type: error.error_type().unwrap_or_else(|| short_type_name::<E>()),
             error_code: error.error_code(),
+            type_name: type_name::<E>(),
+            source: None,
         }
     }
 }
@@ -212,6 +228,8 @@ impl<'a, E: Display> DisplayProbe<'a> for &&ErrProbe<'a, E> {
             message: Message::Display(self.0),
             error_type: short_type_name::<E>(),
             error_code: None,
+            type_name: type_name::<E>(),
+            source: None,
         }
     }
 }
@@ -227,6 +245,8 @@ impl<'a, E: Debug> DebugProbe<'a> for &ErrProbe<'a, E> {
             message: Message::Debug(self.0),
             error_type: short_type_name::<E>(),
             error_code: None,
+            type_name: type_name::<E>(),
+            source: None,
         }
     }
 }
@@ -242,7 +262,55 @@ impl<'a, E: ?Sized> OpaqueProbe<'a> for ErrProbe<'a, E> {
             message: Message::None,
             error_type: short_type_name::<E>(),
             error_code: None,
+            type_name: type_name::<E>(),
+            source: None,
         }
+    }
+}
+
+/// Holds an error value while whether it has a `source()` chain is probed.
+pub struct SourceProbe<'a, E: ?Sized>(pub &'a E);
+
+impl<E: ?Sized> Clone for SourceProbe<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E: ?Sized> Copy for SourceProbe<'_, E> {}
+
+/// First choice: the error is a `std::error::Error`.
+pub trait StdErrorSource<'a> {
+    fn __octo_source(self) -> Option<&'a (dyn std::error::Error + 'a)>;
+}
+
+impl<'a, E: std::error::Error + 'a> StdErrorSource<'a> for &&SourceProbe<'a, E> {
+    fn __octo_source(self) -> Option<&'a (dyn std::error::Error + 'a)> {
+        Some(self.0)
+    }
+}
+
+/// Second choice: it holds one (`anyhow::Error`, `Box<dyn Error + Send + Sync>`).
+pub trait BoxedErrorSource<'a> {
+    fn __octo_source(self) -> Option<&'a (dyn std::error::Error + 'a)>;
+}
+
+impl<'a, E> BoxedErrorSource<'a> for &SourceProbe<'a, E>
+where
+    E: AsRef<dyn std::error::Error + Send + Sync + 'static> + ?Sized,
+{
+    fn __octo_source(self) -> Option<&'a (dyn std::error::Error + 'a)> {
+        Some(self.0.as_ref())
+    }
+}
+
+/// Last resort: no chain.
+pub trait NoSource<'a> {
+    fn __octo_source(self) -> Option<&'a (dyn std::error::Error + 'a)>;
+}
+
+impl<'a, E: ?Sized> NoSource<'a> for SourceProbe<'a, E> {
+    fn __octo_source(self) -> Option<&'a (dyn std::error::Error + 'a)> {
+        None
     }
 }
 

@@ -45,3 +45,21 @@ pub(crate) fn with_span_ref<R>(
     })
     .flatten()
 }
+
+/// Adds `key` with a string value to the fields every line inside `span` carries, without making
+/// it a span attribute: for what a line needs and the trace conventions have no attribute for
+/// (the request id).
+#[cfg(feature = "axum")]
+pub(crate) fn add_line_field(span: &Span, key: &'static str, value: &str) {
+    use crate::encode::fields::SpanFields;
+    with_span_ref(span, |span| {
+        let mut extensions = span.extensions_mut();
+        if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
+            fields.push_str(key, value);
+        } else {
+            let mut fields = Fields::default();
+            fields.push_str(key, value);
+            extensions.insert(SpanFields(fields));
+        }
+    });
+}

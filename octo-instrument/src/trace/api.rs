@@ -69,6 +69,79 @@ pub(crate) fn set_error(span: &Span, message: &dyn Display) {
     }
 }
 
+/// What went wrong in a span, as the semantic conventions record it: status `ERROR` with the
+/// message, `error.type`, and an `exception` event (`exception.type`, `exception.message`, and
+/// the `source()` chain as `exception.stacktrace`).
+pub(crate) struct Failure<'a> {
+    pub(crate) message: &'a dyn Display,
+    /// `error.type`: low-cardinality, the same value as the `error_type` label.
+    pub(crate) error_type: &'a str,
+    /// `exception.type`: the error's full type name (`panic` for a panic).
+    pub(crate) exception_type: &'a str,
+    pub(crate) source: Option<&'a (dyn std::error::Error + 'a)>,
+}
+
+impl Failure<'_> {
+    /// `exception.message` and `exception.stacktrace`, each at most `max` bytes: the message,
+    /// and the causes below it (`Caused by:` and one numbered line each), empty without any.
+    fn texts(&self, max: usize) -> (String, String) {
+        use std::fmt::Write as _;
+        let mut message = String::new();
+        let _ = write!(
+            crate::limits::Budget::new(&mut message, max),
+            "{}",
+            self.message
+        );
+        let mut chain = String::new();
+        let mut budget = crate::limits::Budget::new(&mut chain, max);
+        let mut cause = self.source.and_then(std::error::Error::source);
+        let mut index = 0;
+        while let Some(error) = cause {
+            if index == 0 {
+                let _ = budget.write_str("Caused by:");
+            }
+            let _ = write!(budget, "\n    {index}: {error}");
+            index += 1;
+            cause = error.source();
+        }
+        (message, chain)
+    }
+}
+
+/// Marks `span` failed by the conventions (see [`Failure`]).
+pub(crate) fn record_failure(span: &Span, failure: &Failure<'_>) {
+    if span.is_disabled() {
+        return;
+    }
+    let done = native(span, |shared, id| {
+        shared.with_sampled(id, |record, limits| {
+            let (message, chain) = failure.texts(limits.value_length);
+            record.status = native::StatusCode::Error;
+            record.status_message.clear();
+            record.status_message.push_str(&message);
+            record
+                .attrs
+                .set_str(limits, "error.type", failure.error_type);
+            let mut event = native::SpanEvent {
+                name: "exception",
+                unix_nanos: native::now_unix_nanos(),
+                ..native::SpanEvent::default()
+            };
+            event
+                .attrs
+                .set_str(limits, "exception.type", failure.exception_type);
+            event.attrs.set_str(limits, "exception.message", &message);
+            if !chain.is_empty() {
+                event.attrs.set_str(limits, "exception.stacktrace", &chain);
+            }
+            record.events.push(event);
+        });
+    });
+    if done.is_none() {
+        sdk::record_failure(span, failure);
+    }
+}
+
 /// The trace context of `span`, to propagate to the next service.
 #[cfg(feature = "reqwest")]
 pub(crate) fn context(span: &Span) -> Option<TraceContext> {
@@ -137,6 +210,20 @@ mod sdk {
         if !span.is_disabled() {
             span.set_status(Status::error(message.to_string()));
         }
+    }
+
+    pub(super) fn record_failure(span: &Span, failure: &super::Failure<'_>) {
+        let (message, chain) = failure.texts(crate::limits::span_value_length());
+        span.set_status(Status::error(message.clone()));
+        span.set_attribute("error.type", failure.error_type.to_owned());
+        let mut attributes = vec![
+            opentelemetry::KeyValue::new("exception.type", failure.exception_type.to_owned()),
+            opentelemetry::KeyValue::new("exception.message", message),
+        ];
+        if !chain.is_empty() {
+            attributes.push(opentelemetry::KeyValue::new("exception.stacktrace", chain));
+        }
+        span.add_event("exception", attributes);
     }
 
     pub(super) fn set_code(span: &Span, code: &'static crate::span_data::CodeLocation) {
@@ -210,6 +297,8 @@ mod sdk {
     pub(super) fn set_code(_: &Span, _: &'static crate::span_data::CodeLocation) {}
 
     pub(super) fn set_error(_: &Span, _: &dyn Display) {}
+
+    pub(super) fn record_failure(_: &Span, _: &super::Failure<'_>) {}
 
     #[cfg(feature = "reqwest")]
     pub(super) fn context(_: &Span) -> Option<TraceContext> {

@@ -70,7 +70,6 @@ impl RequestState {
                 // conventions' rule: never the raw path, which is unbounded).
                 otel.name = %SpanName(method, route.as_deref()),
                 otel.kind = "server",
-                request_id = %request_id,
             )
         });
         set_request_attributes(&span, request, method, route.as_deref(), client);
@@ -122,12 +121,25 @@ impl RequestState {
             Attr::Int(i64::from(code)),
         );
         if status.is_server_error() {
+            // `error.type` is the status code, as the HTTP conventions say; a panic adds its
+            // `exception` event.
             match &self.panic {
-                Some(panic) => api::set_error(&self.span, panic),
-                None => api::set_error(
+                Some(panic) => api::record_failure(
                     &self.span,
-                    &format_args!("{code} {}", status.canonical_reason().unwrap_or("")),
+                    &api::Failure {
+                        message: panic,
+                        error_type: status.as_str(),
+                        exception_type: "panic",
+                        source: None,
+                    },
                 ),
+                None => {
+                    api::set_error(
+                        &self.span,
+                        &format_args!("{code} {}", status.canonical_reason().unwrap_or("")),
+                    );
+                    api::set_attribute(&self.span, "error.type", Attr::Str(status.as_str()));
+                }
             }
         }
     }
@@ -302,11 +314,13 @@ fn split_host(host: &str) -> (&str, Option<u16>) {
 }
 
 /// Keeps the request id on the span itself, where [`RequestId::current`] finds it from any
-/// span inside the request.
+/// span inside the request, and on every line inside it. Not a span attribute: the conventions
+/// have none for it, and the trace id already ties the request's spans together.
 fn attach_request_id(span: &Span, request_id: &RequestId) {
     crate::span_data::with_span_ref(span, |span| {
         span.extensions_mut().insert(request_id.clone());
     });
+    crate::span_data::add_line_field(span, "request_id", request_id.as_str());
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use std::time::Duration;
 #[cfg(feature = "axum")]
 pub(crate) use layer::with_remote_parent;
 pub(crate) use layer::{NativeLayer, with_code};
-pub(crate) use record::StatusCode;
+pub(crate) use record::{SpanEvent, StatusCode, now_unix_nanos};
 
 use attrs::AttrLimits;
 #[cfg(feature = "otlp")]
