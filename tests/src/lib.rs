@@ -2,6 +2,8 @@
 //! out of `octo_instrument::metrics::render()`.
 
 pub mod otlp;
+pub mod python_receiver;
+pub mod tls;
 pub mod traced;
 
 use std::collections::BTreeMap;
@@ -184,6 +186,15 @@ pub fn require_tool(available: bool, what: &str) -> bool {
     );
     eprintln!("\n!!! SKIPPED: {what} is not installed; run scripts/test.sh to install it !!!\n");
     false
+}
+
+/// Whether `python3` can import every module of `modules` (comma-separated).
+pub fn python_has(modules: &str) -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
 }
 
 /// Runs the `octo-probe` process (`binary` is `env!("CARGO_BIN_EXE_octo-probe")`) with only the

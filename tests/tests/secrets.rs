@@ -90,3 +90,50 @@ fn a_redacted_value_appears_in_no_output() {
     assert!(String::from_utf8_lossy(&console.stdout).contains("api_key=\"[REDACTED]\""));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_redacted_value_appears_in_no_otlp_log_record() {
+    use octo_instrument_tests::python_receiver::{PythonReceiver, Security};
+    if !octo_instrument_tests::require_tool(
+        octo_instrument_tests::python_has("grpc, opentelemetry.proto"),
+        "python3 with grpcio and opentelemetry-proto",
+    ) {
+        return;
+    }
+    let pki = octo_instrument_tests::tls::Pki::new("secrets");
+    let receiver = PythonReceiver::start("grpc", Security::Plaintext, &pki);
+    let endpoint = receiver.endpoint("http");
+    let output = probe(
+        env!("CARGO_BIN_EXE_octo-probe"),
+        &["secrets"],
+        &[
+            ("PROBE_SECRET", SECRET),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_LOGS_EXPORTER", "otlp"),
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let lines = json_lines(&output.stdout);
+    let records = receiver.wait_for("logs", std::time::Duration::from_secs(10), |r| {
+        r.len() >= lines.len()
+    });
+    assert_eq!(records.len(), lines.len(), "every line became a record");
+    // Everything the collector was sent: the decoded requests, spans and records alike.
+    let sent = serde_json::to_string(&receiver.requests()).unwrap();
+    assert!(
+        !sent.contains(SECRET),
+        "the secret leaked into the OTLP export"
+    );
+    assert!(!sent.contains("7f3a9c2e"), "a part of it leaked");
+    let failed = records
+        .iter()
+        .find(|r| r["event_name"] == "probe.secret_call.failed")
+        .expect("the failed line's record");
+    for key in ["api_key", "password", "session.session_token"] {
+        assert_eq!(failed["attributes"][key], "[REDACTED]", "{key}");
+    }
+    assert_eq!(
+        failed["attributes"]["error"],
+        "rejected [REDACTED] for user-456"
+    );
+}

@@ -6,6 +6,8 @@
 pub(crate) mod fields;
 pub(crate) mod hex;
 pub(crate) mod json;
+#[cfg(any(feature = "otlp", test))]
+pub(crate) mod json_read;
 // Without export only `AnyValue` is read (by the span attribute API).
 #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
 pub(crate) mod protobuf;

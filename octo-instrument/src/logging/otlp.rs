@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::encode::json::{self, Read};
+use crate::encode::json_read::{self as json, Read};
 use crate::encode::protobuf::{
     AnyValue, LENGTH_DELIMITED, bytes, fixed64, key_value, nested, string, tag, varint,
     varint_field,

@@ -10,6 +10,9 @@ pub(crate) mod exporter;
 pub(crate) mod health;
 #[cfg(feature = "otlp")]
 mod resource;
+// Without the exporter, the settings are still read and checked (a bad value is an error in
+// every build), and most of what they hold is unread.
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
 pub(crate) mod settings;
 #[cfg(feature = "otlp")]
 mod tls;

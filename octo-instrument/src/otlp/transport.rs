@@ -147,7 +147,12 @@ impl Transport {
                     grpc.unary(request, http::uri::PathAndQuery::from_static(method), Raw)
                         .await
                         .map(drop)
-                        .map_err(|status| format!("{}: {}", status.code(), describe(&status)))
+                        .map_err(|status| {
+                            with_causes(
+                                format!("{:?}: {}", status.code(), status.message()),
+                                std::error::Error::source(&status),
+                            )
+                        })
                 };
                 tokio::time::timeout(*timeout, call)
                     .await
@@ -197,8 +202,11 @@ impl Transport {
 /// An error and its causes, `: `-separated: a failed TLS handshake says why only in a source
 /// (an unknown issuer, a name mismatch).
 fn describe(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
+    with_causes(err.to_string(), err.source())
+}
+
+/// `message`, then each cause of `source` it does not already say.
+fn with_causes(mut message: String, mut source: Option<&dyn std::error::Error>) -> String {
     while let Some(cause) = source {
         let text = cause.to_string();
         if !message.contains(&text) {

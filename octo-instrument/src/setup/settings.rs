@@ -23,6 +23,7 @@ pub(super) struct Settings {
     pub(super) sampler: Sampler,
     pub(super) otlp: Option<OtlpSettings>,
     /// Where log records go over OTLP (`OTEL_LOGS_EXPORTER=otlp`), if they do.
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
     pub(super) otlp_logs: Option<OtlpSettings>,
     /// `OTEL_SDK_DISABLED=true`: no trace layer at all (no ids, no export, no per-span cost).
     pub(super) traces_disabled: bool,

@@ -53,6 +53,7 @@ pub(crate) fn set_attributes(span: &Span, attributes: &[(&'static str, Attr<'_>)
 }
 
 /// Marks `span` failed: status `ERROR` with `message`.
+#[cfg(any(feature = "axum", feature = "reqwest"))]
 pub(crate) fn set_error(span: &Span, message: &dyn Display) {
     let done = native(span, |shared, id| {
         shared.with_sampled(id, |record, limits| {
@@ -181,6 +182,7 @@ pub(crate) fn with_remote_parent(
 /// The same operations for the OpenTelemetry SDK's layer.
 #[cfg(feature = "otel-sdk")]
 mod sdk {
+    #[cfg(any(feature = "axum", feature = "reqwest"))]
     use std::fmt::Display;
 
     use opentelemetry::trace::Status;
@@ -206,6 +208,7 @@ mod sdk {
         }
     }
 
+    #[cfg(any(feature = "axum", feature = "reqwest"))]
     pub(super) fn set_error(span: &Span, message: &dyn Display) {
         if !span.is_disabled() {
             span.set_status(Status::error(message.to_string()));
@@ -284,6 +287,7 @@ mod sdk {
 /// Without the SDK's layer there is nothing else to ask.
 #[cfg(not(feature = "otel-sdk"))]
 mod sdk {
+    #[cfg(any(feature = "axum", feature = "reqwest"))]
     use std::fmt::Display;
 
     use tracing::Span;
@@ -296,6 +300,7 @@ mod sdk {
 
     pub(super) fn set_code(_: &Span, _: &'static crate::span_data::CodeLocation) {}
 
+    #[cfg(any(feature = "axum", feature = "reqwest"))]
     pub(super) fn set_error(_: &Span, _: &dyn Display) {}
 
     pub(super) fn record_failure(_: &Span, _: &super::Failure<'_>) {}

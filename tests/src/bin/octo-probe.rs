@@ -5,6 +5,8 @@
 //! | `octo-probe tokio-main N` | `octo-probe secrets` (the secret from `PROBE_SECRET`)
 //! | `octo-probe flushed N` (N calls, flushed, then the metrics on stderr)
 //! | `octo-probe long-field BYTES` (one line with a field of that many bytes)
+//! | `octo-probe export N` (a debug and an info line, N calls (odd ones fail), a failure with a
+//! `source()` chain, a panic, all flushed, then the metrics on stderr)
 
 use octo_instrument::{Observable, Redacted, observed};
 
@@ -60,6 +62,60 @@ fn secrets() {
     let _ = use_secret(&credentials, &login);
 }
 
+/// An error with a cause, as a service's own error types wrap I/O errors.
+#[derive(Debug)]
+struct FetchError {
+    source: std::io::Error,
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("fetching the prompt failed")
+    }
+}
+
+impl std::error::Error for FetchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+#[observed(event = "probe.fetch")]
+fn fetch() -> Result<(), FetchError> {
+    Err(FetchError {
+        source: std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset by peer",
+        ),
+    })
+}
+
+#[observed(event = "probe.explode")]
+fn explode() {
+    panic!("the arm exploded");
+}
+
+/// Every kind of outcome, exported: what the OTLP export tests read at the collector.
+fn export(n: u64, guard: &octo_instrument::Guard) {
+    tracing::debug!(target: "probe", "a debug line");
+    octo_instrument::info!(
+        "probe.export_started",
+        calls = n,
+        ratio = 0.0015,
+        urgent = true
+    );
+    for i in 0..n {
+        let _ = work(i);
+    }
+    let _ = fetch();
+    // The panic is the test's: keep its report off stderr, where the metrics go.
+    std::panic::set_hook(Box::new(|_| {}));
+    let _ = std::panic::catch_unwind(explode);
+    let _ = std::panic::take_hook();
+    guard.flush(std::time::Duration::from_secs(10));
+    eprint!("{}", octo_instrument::metrics::render());
+}
+
 #[observed(event = "probe.work", fields(n = n))]
 fn work(n: u64) -> Result<u64, String> {
     if n % 2 == 1 {
@@ -102,7 +158,11 @@ fn main() {
             Ok(_) => eprintln!("second init succeeded"),
             Err(err) => eprintln!("{err}"),
         },
-        "secrets" => secrets(),
+        "secrets" => {
+            secrets();
+            guard.flush(std::time::Duration::from_secs(10));
+        }
+        "export" => export(n, &guard),
         "spans" => {
             for i in 0..n {
                 let _ = work(i * 2);

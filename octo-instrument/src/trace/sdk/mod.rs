@@ -77,10 +77,17 @@ impl SdkPipeline {
         crate::span_data::sdk_layer_made();
         // Thread attributes (a string per span) and busy/idle timings (two clock reads per
         // poll of an async span) cost more per span than they tell; logs carry the durations.
-        tracing_opentelemetry::layer()
-            .with_tracer(self.provider.tracer("octo-instrument"))
-            .with_threads(false)
-            .with_tracked_inactivity(false)
+        // Location and target would add `code.module.name` and `target`, which are not stable
+        // conventions: an observed call's span gets its code attributes from the runtime, as
+        // on the native pipeline.
+        SpansOnly(
+            tracing_opentelemetry::layer()
+                .with_tracer(self.provider.tracer("octo-instrument"))
+                .with_threads(false)
+                .with_tracked_inactivity(false)
+                .with_location(false)
+                .with_target(false),
+        )
     }
 
     pub(crate) fn provider(&self) -> &SdkTracerProvider {
@@ -98,5 +105,86 @@ impl SdkPipeline {
     pub(crate) fn install_global(&self) {
         opentelemetry::global::set_tracer_provider(self.provider.clone());
         opentelemetry::global::set_text_map_propagator(propagator::propagator());
+    }
+}
+
+/// A layer that sees spans and never events: `tracing-opentelemetry` would copy every line
+/// logged inside a span into it as a span event (with `level`, `target` and the line's fields as
+/// attributes, none of them conventions), which the lines already carry. Unlike a per-layer
+/// filter, it costs the spans nothing.
+struct SpansOnly<L>(L);
+
+impl<S, L> tracing_subscriber::Layer<S> for SpansOnly<L>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    L: tracing_subscriber::Layer<S>,
+{
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        self.0.on_register_dispatch(subscriber);
+    }
+
+    fn on_layer(&mut self, subscriber: &mut S) {
+        self.0.on_layer(subscriber);
+    }
+
+    fn on_new_span(
+        &self,
+        attrs: &tracing_core::span::Attributes<'_>,
+        id: &tracing_core::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_new_span(attrs, id, ctx);
+    }
+
+    fn on_record(
+        &self,
+        span: &tracing_core::span::Id,
+        values: &tracing_core::span::Record<'_>,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_record(span, values, ctx);
+    }
+
+    fn on_follows_from(
+        &self,
+        span: &tracing_core::span::Id,
+        follows: &tracing_core::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_follows_from(span, follows, ctx);
+    }
+
+    fn on_enter(
+        &self,
+        id: &tracing_core::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_enter(id, ctx);
+    }
+
+    fn on_exit(&self, id: &tracing_core::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_exit(id, ctx);
+    }
+
+    fn on_close(&self, id: tracing_core::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_close(id, ctx);
+    }
+
+    fn on_id_change(
+        &self,
+        old: &tracing_core::span::Id,
+        new: &tracing_core::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_id_change(old, new, ctx);
+    }
+
+    /// `OpenTelemetrySpanExt` finds the SDK layer's context through this.
+    unsafe fn downcast_raw(&self, id: std::any::TypeId) -> Option<*const ()> {
+        if id == std::any::TypeId::of::<Self>() {
+            return Some(std::ptr::from_ref(self).cast());
+        }
+        // SAFETY: forwarded to the wrapped layer, whose answer is for its own type ids.
+        unsafe { self.0.downcast_raw(id) }
     }
 }
