@@ -18,6 +18,8 @@ pub(crate) mod settings;
 mod tls;
 #[cfg(feature = "otlp")]
 mod transport;
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+mod variables;
 
 #[cfg(feature = "otlp")]
 pub(crate) use resource::Resource;

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use super::Signal;
+use super::variables::{Variables, first_set};
 use crate::env;
 use crate::error::Error;
 
@@ -108,81 +109,6 @@ impl std::fmt::Debug for OtlpSettings {
             .field("compression", &self.compression)
             .finish_non_exhaustive()
     }
-}
-
-/// The variables of one signal, each as `[signal-specific, generic]`: the first one set wins.
-pub(crate) struct Variables {
-    pub(crate) endpoint: [&'static str; 2],
-    pub(crate) protocol: [&'static str; 2],
-    pub(crate) timeout: [&'static str; 2],
-    pub(crate) headers: [&'static str; 2],
-    pub(crate) compression: [&'static str; 2],
-    pub(crate) certificate: [&'static str; 2],
-    pub(crate) client_certificate: [&'static str; 2],
-    pub(crate) client_key: [&'static str; 2],
-    pub(crate) insecure: [&'static str; 2],
-}
-
-macro_rules! variables {
-    ($signal:literal) => {
-        Variables {
-            endpoint: [
-                concat!("OTEL_EXPORTER_OTLP_", $signal, "_ENDPOINT"),
-                "OTEL_EXPORTER_OTLP_ENDPOINT",
-            ],
-            protocol: [
-                concat!("OTEL_EXPORTER_OTLP_", $signal, "_PROTOCOL"),
-                "OTEL_EXPORTER_OTLP_PROTOCOL",
-            ],
-            timeout: [
-                concat!("OTEL_EXPORTER_OTLP_", $signal, "_TIMEOUT"),
-                "OTEL_EXPORTER_OTLP_TIMEOUT",
-            ],
-            headers: [
-                concat!("OTEL_EXPORTER_OTLP_", $signal, "_HEADERS"),
-                "OTEL_EXPORTER_OTLP_HEADERS",
-            ],
-            compression: [
-                concat!("OTEL_EXPORTER_OTLP_", $signal, "_COMPRESSION"),
-                "OTEL_EXPORTER_OTLP_COMPRESSION",
-            ],
-            certificate: [
-                concat!("OTEL_EXPORTER_OTLP_", $signal, "_CERTIFICATE"),
-                "OTEL_EXPORTER_OTLP_CERTIFICATE",
-            ],
-            client_certificate: [
-                concat!("OTEL_EXPORTER_OTLP_", $signal, "_CLIENT_CERTIFICATE"),
-                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
-            ],
-            client_key: [
-                concat!("OTEL_EXPORTER_OTLP_", $signal, "_CLIENT_KEY"),
-                "OTEL_EXPORTER_OTLP_CLIENT_KEY",
-            ],
-            insecure: [
-                concat!("OTEL_EXPORTER_OTLP_", $signal, "_INSECURE"),
-                "OTEL_EXPORTER_OTLP_INSECURE",
-            ],
-        }
-    };
-}
-
-const TRACES: Variables = variables!("TRACES");
-const LOGS: Variables = variables!("LOGS");
-
-impl Signal {
-    fn variables(self) -> &'static Variables {
-        match self {
-            Self::Traces => &TRACES,
-            Self::Logs => &LOGS,
-        }
-    }
-}
-
-/// The first of `names` that is set, with its value.
-pub(crate) fn first_set(names: [&'static str; 2]) -> Option<(&'static str, String)> {
-    names
-        .into_iter()
-        .find_map(|name| env::var(name).map(|value| (name, value)))
 }
 
 /// The default endpoint of the specification, for a signal turned on without one.
@@ -450,15 +376,5 @@ mod tests {
         );
         let err = parse_protocol("P", "http/json").unwrap_err().to_string();
         assert!(err.contains("http/json is not supported"), "{err}");
-    }
-
-    #[test]
-    fn every_signal_has_its_own_variables() {
-        assert_eq!(
-            TRACES.certificate[0],
-            "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE"
-        );
-        assert_eq!(LOGS.client_key[0], "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY");
-        assert_eq!(LOGS.insecure[1], "OTEL_EXPORTER_OTLP_INSECURE");
     }
 }

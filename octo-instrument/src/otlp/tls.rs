@@ -11,7 +11,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore};
 
-use super::settings::{Variables, first_set};
+use super::variables::{Variables, first_set};
 use crate::error::Error;
 
 /// The client configuration for an endpoint: `None` for plaintext (`http://`), which must then
