@@ -185,6 +185,22 @@ fn full_pipeline() -> Dispatch {
     dispatch
 }
 
+/// The whole pipeline with every line also exported as an OTLP log record
+/// (`OTEL_LOGS_EXPORTER=otlp`), to the same sink.
+fn full_pipeline_otlp_logs() -> Dispatch {
+    let (dispatch, guard) = octo_instrument::Config::new()
+        .service_name("octo-bench")
+        .log_level("info")
+        .otlp_endpoint(&SINK.endpoint)
+        .otlp_protocol(octo_instrument::trace::OtlpProtocol::HttpProtobuf)
+        .otlp_logs(true)
+        .log_writer(dev_null())
+        .dispatch()
+        .expect("a valid configuration");
+    *OURS.lock().unwrap() = Some(guard);
+    dispatch
+}
+
 fn flush_ours() {
     if let Some(guard) = &*OURS.lock().unwrap() {
         assert!(guard.flush(Duration::from_mins(1)), "flushed");
@@ -284,6 +300,12 @@ fn sync_variants() -> Vec<Variant> {
         Variant {
             name: "observed_full_pipeline",
             dispatch: full_pipeline,
+            call: observed_work,
+            flush: flush_ours,
+        },
+        Variant {
+            name: "observed_full_pipeline_otlp_logs",
+            dispatch: full_pipeline_otlp_logs,
             call: observed_work,
             flush: flush_ours,
         },
