@@ -121,5 +121,55 @@ pub fn render() -> String {
 /// assert_ne!(server.local_addr().port(), 0);
 /// ```
 pub fn serve(addr: impl std::net::ToSocketAddrs) -> std::io::Result<MetricsServer> {
-    MetricsServer::start(addr, render)
+    MetricsServer::start(addr, negotiate)
+}
+
+/// The `Content-Type` of [`render_openmetrics`]'s output.
+///
+/// ```
+/// assert!(octo_instrument::metrics::OPENMETRICS_CONTENT_TYPE.starts_with("application/openmetrics-text"));
+/// ```
+pub const OPENMETRICS_CONTENT_TYPE: &str = crate::prom::openmetrics::CONTENT_TYPE;
+
+/// The same families in the OpenMetrics text format, ending in `# EOF`, with exemplars: the
+/// trace and span id of a recent sampled call on each `event_duration_seconds`,
+/// `http_request_duration_seconds` and extra-histogram bucket and each `errors_total` series
+/// that has one (`# {trace_id="..",span_id=".."} value`). What a scraper gets from
+/// [`serve`] (and [`http::metrics`](crate::http::metrics)) when its `Accept` header asks for
+/// `application/openmetrics-text`, as Prometheus does.
+///
+/// ```
+/// #[octo_instrument::observed(event = "docs.openmetrics_example")]
+/// fn work() {}
+///
+/// work();
+/// let text = octo_instrument::metrics::render_openmetrics();
+/// assert!(text.contains("# TYPE event_duration_seconds histogram"));
+/// assert!(text.contains(r#"event="docs.openmetrics_example",outcome="ok",le="+Inf"} 1"#));
+/// assert!(text.ends_with("# EOF\n"));
+/// ```
+pub fn render_openmetrics() -> String {
+    crate::observe::site::register_all();
+    crate::prom::render_openmetrics()
+}
+
+/// The exposition an `Accept` header asks for, with its `Content-Type`: OpenMetrics (with
+/// exemplars) where it prefers `application/openmetrics-text`, else the classic text.
+///
+/// ```
+/// let (content_type, body) = octo_instrument::metrics::negotiate(Some("text/plain"));
+/// assert_eq!(content_type, octo_instrument::metrics::CONTENT_TYPE);
+/// assert!(!body.contains("# EOF"));
+/// let (content_type, body) = octo_instrument::metrics::negotiate(Some(
+///     "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+/// ));
+/// assert_eq!(content_type, octo_instrument::metrics::OPENMETRICS_CONTENT_TYPE);
+/// assert!(body.ends_with("# EOF\n"));
+/// ```
+pub fn negotiate(accept: Option<&str>) -> (&'static str, String) {
+    if accept.is_some_and(crate::prom::openmetrics::accepted) {
+        (OPENMETRICS_CONTENT_TYPE, render_openmetrics())
+    } else {
+        (CONTENT_TYPE, render())
+    }
 }

@@ -2,7 +2,9 @@
 
 use axum::response::IntoResponse;
 
-/// Serves [`metrics::render`](crate::metrics::render) with the exposition content type.
+/// Serves [`metrics::render`](crate::metrics::render) with the exposition content type, or
+/// [`metrics::render_openmetrics`](crate::metrics::render_openmetrics) (with exemplars) when the
+/// request's `Accept` header prefers OpenMetrics, as Prometheus's does.
 ///
 /// ```
 /// use axum::{Router, routing::get};
@@ -10,9 +12,10 @@ use axum::response::IntoResponse;
 /// let app: Router = Router::new().route("/metrics", get(octo_instrument::http::metrics));
 /// # let _ = app;
 /// ```
-pub async fn metrics() -> impl IntoResponse {
-    (
-        [(http::header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
-        crate::metrics::render(),
-    )
+pub async fn metrics(headers: http::HeaderMap) -> impl IntoResponse {
+    let accept = headers
+        .get(http::header::ACCEPT)
+        .and_then(|value| value.to_str().ok());
+    let (content_type, body) = crate::metrics::negotiate(accept);
+    ([(http::header::CONTENT_TYPE, content_type)], body)
 }

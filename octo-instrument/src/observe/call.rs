@@ -116,11 +116,11 @@ impl ObservedCall {
         let duration_ms = millis(elapsed);
         match failure {
             None if !self.keep => {
-                self.record(Outcome::Ok, elapsed);
+                self.record(Outcome::Ok, elapsed, self.exemplar_ids());
                 self.sampled_out();
             }
             None => {
-                self.record(Outcome::Ok, elapsed);
+                self.record(Outcome::Ok, elapsed, self.exemplar_ids());
                 emit(spec.log, &self.span, || Line {
                     event: spec.lines.completed,
                     duration_ms: Some(duration_ms),
@@ -129,8 +129,9 @@ impl ObservedCall {
                 });
             }
             Some(report) => {
-                self.record(Outcome::Error, elapsed);
-                crate::prom::count_error(spec.event, report.error_type);
+                let ids = self.exemplar_ids();
+                self.record(Outcome::Error, elapsed, ids);
+                crate::prom::count_error(spec.event, report.error_type, ids);
                 mark_failed(
                     &self.span,
                     &Failure {
@@ -157,9 +158,10 @@ impl ObservedCall {
     fn record_panic(&mut self, payload: &(dyn Any + Send)) {
         let elapsed = self.start.elapsed();
         self.done = true;
-        self.record(Outcome::Panic, elapsed);
+        let ids = self.exemplar_ids();
+        self.record(Outcome::Panic, elapsed, ids);
         let spec = &self.site.spec;
-        crate::prom::count_error(spec.event, "panic");
+        crate::prom::count_error(spec.event, "panic", ids);
         let message = crate::panic::message(payload);
         mark_failed(
             &self.span,
@@ -178,8 +180,16 @@ impl ObservedCall {
         });
     }
 
-    fn record(&mut self, outcome: Outcome, elapsed: Duration) {
-        self.site.metrics().observe(outcome, elapsed);
+    /// The ids of the call's span where its trace is sampled: the exemplar of its series.
+    #[inline]
+    fn exemplar_ids(&self) -> Option<([u8; 16], [u8; 8])> {
+        self.span
+            .id()
+            .and_then(|id| crate::span_data::sampled_ids_of(&id))
+    }
+
+    fn record(&mut self, outcome: Outcome, elapsed: Duration, ids: Option<([u8; 16], [u8; 8])>) {
+        self.site.metrics().observe(outcome, elapsed, ids);
         if let Some(extra) = self.extra.take() {
             extra.finish(elapsed);
         }
@@ -211,7 +221,7 @@ impl Drop for ObservedCall {
         // completed (timeout, `select!`, an aborted task).
         let elapsed = self.start.elapsed();
         self.done = true;
-        self.record(Outcome::Cancelled, elapsed);
+        self.record(Outcome::Cancelled, elapsed, self.exemplar_ids());
         let spec = &self.site.spec;
         emit(spec.warn_log, &self.span, || Line {
             event: spec.lines.cancelled,

@@ -10,6 +10,7 @@ use prometheus::proto::{self, MetricFamily, MetricType};
 
 use octo_instrument_core::families::{self, Family, OUTCOMES};
 
+use super::exemplars;
 use super::sharded::{ShardedCounter, ShardedHistogram};
 
 /// The one outcome of a call.
@@ -36,6 +37,8 @@ pub(crate) struct EventMetrics {
     pub(crate) event: &'static str,
     durations: [ShardedHistogram; 4],
     started: ShardedCounter,
+    /// Each outcome's series key, for its exemplars.
+    keys: [u64; 4],
 }
 
 impl EventMetrics {
@@ -44,9 +47,23 @@ impl EventMetrics {
         self.started.inc();
     }
 
+    /// Counts a finished call; with the ids of its sampled span, keeps them as the exemplar of
+    /// its bucket.
     #[inline]
-    pub(crate) fn observe(&self, outcome: Outcome, elapsed: Duration) {
-        self.durations[outcome as usize].observe(elapsed);
+    pub(crate) fn observe(
+        &self,
+        outcome: Outcome,
+        elapsed: Duration,
+        ids: Option<([u8; 16], [u8; 8])>,
+    ) {
+        let bucket = self.durations[outcome as usize].observe(elapsed);
+        if let Some(ids) = ids {
+            exemplars::record(
+                exemplars::bucket_key(self.keys[outcome as usize], bucket),
+                ids,
+                elapsed.as_secs_f64(),
+            );
+        }
     }
 }
 
@@ -83,6 +100,15 @@ pub(crate) fn resolve(spec: &EventSpec) -> &'static EventMetrics {
         event: spec.event,
         durations: std::array::from_fn(|_| ShardedHistogram::new(bounds)),
         started: ShardedCounter::new(),
+        keys: Outcome::ALL.map(|outcome| {
+            exemplars::series_key(
+                families::EVENT_DURATION.name,
+                &[
+                    (families::labels::EVENT, spec.event),
+                    (families::labels::OUTCOME, outcome.label()),
+                ],
+            )
+        }),
     }));
     table.push(metrics);
     metrics

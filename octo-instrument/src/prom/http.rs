@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use octo_instrument_core::buckets;
 use octo_instrument_core::families::{
-    HTTP_REQUEST_DURATION, HTTP_REQUESTS, HTTP_REQUESTS_IN_FLIGHT,
+    HTTP_REQUEST_DURATION, HTTP_REQUESTS, HTTP_REQUESTS_IN_FLIGHT, labels,
 };
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec};
 
-use super::opts;
+use super::{exemplars, opts};
 
 pub(crate) struct HttpMetrics {
     requests: IntCounterVec,
@@ -48,15 +48,37 @@ impl HttpMetrics {
         gauge
     }
 
-    pub(crate) fn finish(&self, method: &str, endpoint: &str, status: u16, elapsed: Duration) {
+    /// Counts a finished request; with the ids of its sampled span, keeps them as the exemplar
+    /// of its duration bucket.
+    pub(crate) fn finish(
+        &self,
+        method: &str,
+        endpoint: &str,
+        status: u16,
+        elapsed: Duration,
+        ids: Option<([u8; 16], [u8; 8])>,
+    ) {
         let digits = status_digits(status);
         let code = std::str::from_utf8(&digits).expect("ASCII digits");
         self.requests
             .with_label_values(&[method, endpoint, code])
             .inc();
+        let seconds = elapsed.as_secs_f64();
         self.duration
             .with_label_values(&[method, endpoint])
-            .observe(elapsed.as_secs_f64());
+            .observe(seconds);
+        if let Some(ids) = ids {
+            let series = exemplars::series_key(
+                HTTP_REQUEST_DURATION.name,
+                &[(labels::ENDPOINT, endpoint), (labels::METHOD, method)],
+            );
+            // The `le` bucket the value fell in, as the histogram counts it.
+            let bucket = buckets::HTTP
+                .iter()
+                .position(|bound| seconds <= *bound)
+                .unwrap_or(buckets::HTTP.len());
+            exemplars::record(exemplars::bucket_key(series, bucket), ids, seconds);
+        }
     }
 }
 

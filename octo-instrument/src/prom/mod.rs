@@ -5,9 +5,11 @@
 //! facade is [`crate::metrics`].
 
 pub(crate) mod events;
+pub(crate) mod exemplars;
 pub(crate) mod extra;
 #[cfg(feature = "axum")]
 pub(crate) mod http;
+pub(crate) mod openmetrics;
 pub(crate) mod server;
 pub(crate) mod sharded;
 
@@ -137,12 +139,23 @@ pub(crate) fn label_overflow(family: &str) -> prometheus::IntCounter {
     FAMILIES.label_overflow.with_label_values(&[family])
 }
 
-/// Counts one failed call or request in `errors_total{component, error_type}`.
-pub(crate) fn count_error(component: &str, error_type: &str) {
+/// Counts one failed call or request in `errors_total{component, error_type}`; with the ids of
+/// its sampled span, keeps them as the series' exemplar.
+pub(crate) fn count_error(component: &str, error_type: &str, ids: Option<([u8; 16], [u8; 8])>) {
     FAMILIES
         .errors
         .with_label_values(&[component, error_type])
         .inc();
+    if let Some(ids) = ids {
+        let series = exemplars::series_key(
+            families::ERRORS.name,
+            &[
+                (families::labels::COMPONENT, component),
+                (families::labels::ERROR_TYPE, error_type),
+            ],
+        );
+        exemplars::record(series, ids, 1.0);
+    }
 }
 
 /// The `octo_telemetry_dropped_total` counter of one signal (`logs`, `spans`).
@@ -164,8 +177,8 @@ pub(crate) fn set_build_info(identity: &crate::identity::Identity) {
         .set(1);
 }
 
-/// The text exposition of every registered family, each series labelled with `service`.
-pub(crate) fn render() -> String {
+/// Every registered family, each series labelled with `service`.
+fn gather() -> Vec<prometheus::proto::MetricFamily> {
     let service = crate::identity::current().service.clone();
     let mut families = FAMILIES.registry.gather();
     for family in &mut families {
@@ -185,6 +198,17 @@ pub(crate) fn render() -> String {
             metric.set_label(labels);
         }
     }
+    families
+}
+
+/// The OpenMetrics exposition of every registered family, with exemplars.
+pub(crate) fn render_openmetrics() -> String {
+    openmetrics::encode(&gather())
+}
+
+/// The text exposition of every registered family, each series labelled with `service`.
+pub(crate) fn render() -> String {
+    let families = gather();
     let mut out = Vec::new();
     let encoder = TextEncoder::new();
     if encoder.encode(&families, &mut out).is_err() {

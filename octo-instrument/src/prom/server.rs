@@ -40,7 +40,7 @@ pub struct MetricsServer {
 
 impl MetricsServer {
     /// Starts serving what `render` returns at `GET /metrics`.
-    pub(crate) fn start(addr: impl ToSocketAddrs, render: fn() -> String) -> std::io::Result<Self> {
+    pub(crate) fn start(addr: impl ToSocketAddrs, render: Render) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -74,7 +74,7 @@ impl Drop for MetricsServer {
     }
 }
 
-fn accept(listener: &TcpListener, stop: &AtomicBool, render: fn() -> String) {
+fn accept(listener: &TcpListener, stop: &AtomicBool, render: Render) {
     let active = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
         if stop.load(Ordering::Acquire) {
@@ -99,10 +99,14 @@ fn accept(listener: &TcpListener, stop: &AtomicBool, render: fn() -> String) {
     }
 }
 
+/// What answers a scrape: the `Accept` header in, the `Content-Type` and body out.
+pub(crate) type Render = fn(Option<&str>) -> (&'static str, String);
+
 /// What the request head says, as far as this server cares.
 struct Head {
     method: String,
     path: String,
+    accept: Option<String>,
 }
 
 enum HeadError {
@@ -138,7 +142,14 @@ fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError> {
     let text = String::from_utf8_lossy(&head[..end]);
     let request_line = text.lines().next().unwrap_or_default();
     let mut parts = request_line.split_whitespace();
+    let accept = text.lines().skip(1).find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("accept")
+            .then(|| value.trim().to_owned())
+    });
     Ok(Head {
+        accept,
         method: parts.next().unwrap_or_default().to_owned(),
         path: parts
             .next()
@@ -150,7 +161,7 @@ fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError> {
     })
 }
 
-fn respond(mut stream: TcpStream, render: fn() -> String) -> std::io::Result<()> {
+fn respond(mut stream: TcpStream, render: Render) -> std::io::Result<()> {
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let (status, content_type, body) = match read_head(&mut stream) {
         Err(HeadError::Unreadable) => return Ok(()),
@@ -160,7 +171,10 @@ fn respond(mut stream: TcpStream, render: fn() -> String) -> std::io::Result<()>
             "request head too large\n".to_owned(),
         ),
         Ok(head) => match (head.method.as_str(), head.path.as_str()) {
-            ("GET", "/metrics") => ("200 OK", super::CONTENT_TYPE, render()),
+            ("GET", "/metrics") => {
+                let (content_type, body) = render(head.accept.as_deref());
+                ("200 OK", content_type, body)
+            }
             ("GET", _) => (
                 "404 Not Found",
                 "text/plain",

@@ -93,8 +93,9 @@ impl ShardedHistogram {
         }
     }
 
+    /// Counts one observation; returns its bucket (the bound count for `+Inf`).
     #[inline]
-    pub(crate) fn observe(&self, elapsed: Duration) {
+    pub(crate) fn observe(&self, elapsed: Duration) -> usize {
         let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
         // Prometheus buckets are `le`: the first bound at or above the value. A linear scan: the
         // lists are short, and calls of one function mostly land in the same bucket, so the
@@ -109,6 +110,7 @@ impl ShardedHistogram {
         self.rows
             .slot(row, self.bounds.len() + 1)
             .fetch_add(nanos, Relaxed);
+        bucket
     }
 
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {

@@ -188,7 +188,7 @@ pub(crate) fn ids_of(id: &Id) -> Option<([u8; 16], [u8; 8])> {
 static LOOKUP: OnceLock<Lookup> = OnceLock::new();
 
 /// Finds the trace and span ids of a span.
-type Lookup = fn(&Id) -> Option<([u8; 16], [u8; 8])>;
+type Lookup = fn(&Id) -> Option<([u8; 16], [u8; 8], bool)>;
 
 /// An OpenTelemetry SDK layer was made: its spans' ids are in its context, reached only by
 /// entering them.
@@ -209,7 +209,38 @@ pub(crate) fn sdk_layer_made() {
 /// The trace and span ids of span `id`: from this thread, else from the current subscriber's
 /// native span table.
 pub(crate) fn ids_of_anywhere(id: &Id) -> Option<([u8; 16], [u8; 8])> {
-    ids_of(id).or_else(|| LOOKUP.get().and_then(|lookup| lookup(id)))
+    ids_of(id).or_else(|| {
+        LOOKUP
+            .get()
+            .and_then(|lookup| lookup(id))
+            .map(|(trace_id, span_id, _)| (trace_id, span_id))
+    })
+}
+
+/// The ids of span `id` where its trace is sampled (exported): what an exemplar may link to.
+/// From this thread, else from the current subscriber's native span table.
+pub(crate) fn sampled_ids_of(id: &Id) -> Option<([u8; 16], [u8; 8])> {
+    let raw = id.into_u64();
+    let local = LOCAL
+        .try_with(|local| {
+            let local = local.borrow();
+            local
+                .entered
+                .iter()
+                .rev()
+                .chain(local.recent.iter())
+                .find(|entry| entry.id == raw && !entry.unknown)
+                .map(|entry| entry.ids)
+        })
+        .ok()
+        .flatten();
+    match local {
+        Some(ids) => ids.sampled.then_some((ids.trace_id, ids.span_id)),
+        None => LOOKUP
+            .get()
+            .and_then(|lookup| lookup(id))
+            .and_then(|(trace_id, span_id, sampled)| sampled.then_some((trace_id, span_id))),
+    }
 }
 
 /// Whether a log line can name span `id` as its parent without entering it and still carry its

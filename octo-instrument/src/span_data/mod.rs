@@ -11,7 +11,8 @@ mod ids;
 pub(crate) use ids::sdk_layer_made;
 pub(crate) use ids::{
     EnteredParent, KnownIds, enter, enter_known, enter_unknown, exit, forget_ids, ids_of,
-    ids_of_anywhere, known_without_entering, remember_ids, set_lookup, with_current_ids,
+    ids_of_anywhere, known_without_entering, remember_ids, sampled_ids_of, set_lookup,
+    with_current_ids,
 };
 
 use tracing::Span;

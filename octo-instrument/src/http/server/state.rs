@@ -152,9 +152,13 @@ impl RequestState {
         self.done = true;
         let status = self.status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let elapsed = self.start.elapsed();
-        HTTP.finish(self.method, &self.endpoint, status.as_u16(), elapsed);
+        let ids = self
+            .span
+            .id()
+            .and_then(|id| crate::span_data::sampled_ids_of(&id));
+        HTTP.finish(self.method, &self.endpoint, status.as_u16(), elapsed, ids);
         if status.is_server_error() && self.panic.is_none() {
-            crate::prom::count_error(HTTP_COMPONENT, "server_error");
+            crate::prom::count_error(HTTP_COMPONENT, "server_error", ids);
         }
         let _entered = self.span.enter();
         self.parts.on_response.on_response(&RequestEnd {
@@ -172,7 +176,11 @@ impl RequestState {
 
     pub(super) fn panicked(&mut self, payload: &(dyn std::any::Any + Send)) {
         let message = crate::panic::message(payload).to_owned();
-        crate::prom::count_error(HTTP_COMPONENT, "panic");
+        let ids = self
+            .span
+            .id()
+            .and_then(|id| crate::span_data::sampled_ids_of(&id));
+        crate::prom::count_error(HTTP_COMPONENT, "panic", ids);
         self.span.in_scope(|| {
             tracing::error!(
                 target: "octo_instrument::http",
@@ -201,7 +209,7 @@ impl Drop for RequestState {
         // Dropped before a response: the connection closed or a timeout layer gave up. Counted
         // under nginx's 499 ("client closed request") so the request is not lost from the rates.
         let elapsed = self.start.elapsed();
-        HTTP.finish(self.method, &self.endpoint, 499, elapsed);
+        HTTP.finish(self.method, &self.endpoint, 499, elapsed, None);
         self.span.in_scope(|| {
             tracing::warn!(
                 target: "octo_instrument::http",

@@ -167,13 +167,14 @@ impl Shared {
     }
 }
 
-/// The ids of span `id` in the current subscriber's native span table, if it has one.
-fn ids_in_current_subscriber(id: &tracing::span::Id) -> Option<([u8; 16], [u8; 8])> {
+/// The ids of span `id` in the current subscriber's native span table, if it has one, and
+/// whether it is sampled.
+fn ids_in_current_subscriber(id: &tracing::span::Id) -> Option<([u8; 16], [u8; 8], bool)> {
     tracing::dispatcher::get_default(|dispatch| {
         dispatch.downcast_ref::<Shared>().and_then(|shared| {
-            shared
-                .table
-                .with(id.into_u64(), |record| (record.trace_id, record.span_id))
+            shared.table.with(id.into_u64(), |record| {
+                (record.trace_id, record.span_id, record.sampled)
+            })
         })
     })
 }
