@@ -8,10 +8,11 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use common::Service;
+use common::prometheus::{Api, Prometheus, wait_until};
 use octo_instrument_tests::require_tool;
 use octo_ops::{Options, ServiceCatalog};
 use serde_json::Value;
@@ -23,81 +24,6 @@ const OK: usize = 9;
 const FAILING: [&str; 2] = ["req_prom_10", "req_prom_11"];
 const SLOW: &str = "req_prom_12";
 const SENT: usize = 12;
-
-struct Prometheus {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Percent-encodes a query parameter.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-struct Api {
-    base: String,
-    client: reqwest::Client,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Api {
-    fn get(&self, path: &str) -> Result<Value, String> {
-        self.runtime.block_on(async {
-            let response = self
-                .client
-                .get(format!("{}{path}", self.base))
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let text = response.text().await.map_err(|e| e.to_string())?;
-            serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))
-        })
-    }
-
-    /// `/api/v1/query`: the result vector, or the server's error for an expression that does
-    /// not parse.
-    fn query(&self, expr: &str) -> Vec<Value> {
-        let answer = self
-            .get(&format!("/api/v1/query?query={}", encode(expr)))
-            .unwrap_or_else(|err| panic!("{expr}: {err}"));
-        assert_eq!(answer["status"], "success", "{expr}: {answer}");
-        answer["data"]["result"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// The single value of a scalar-like query (0 when it has no result).
-    fn value(&self, expr: &str) -> f64 {
-        let result = self.query(expr);
-        assert!(result.len() <= 1, "{expr}: {result:?}");
-        result
-            .first()
-            .map_or(0.0, |r| r["value"][1].as_str().unwrap().parse().unwrap())
-    }
-}
 
 fn send_tasks(orchestrator: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -145,14 +71,6 @@ fn catalog(binary: &str) -> ServiceCatalog {
     serde_json::from_slice(&output.stdout).expect("an exported catalog")
 }
 
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
 /// `expr > 5` → `expr`: the part of a rule that must return data while the alert is silent.
 fn left_side(expr: &str) -> &str {
     [" > ", " == "]
@@ -196,35 +114,8 @@ fn the_generated_artifacts_work_against_a_running_prometheus() {
     let config_dir = work.join("config");
     artifacts.write_to(&config_dir).unwrap();
 
-    let port = free_port();
-    let prometheus = Prometheus {
-        child: Command::new("prometheus")
-            .arg(format!(
-                "--config.file={}",
-                config_dir.join("prometheus.yml").display()
-            ))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                work.join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("prometheus starts"),
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let api = Api {
-        base: prometheus.base.clone(),
-        client: reqwest::Client::new(),
-        runtime: tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap(),
-    };
-    wait_until("prometheus to be ready", Duration::from_secs(20), || {
-        api.get("/api/v1/status/buildinfo").is_ok()
-    });
+    let prometheus = Prometheus::start(&config_dir, &work, &[]);
+    let api = prometheus.api();
     // Both jobs up before the requests, so every counter is seen from zero.
     wait_until(
         "both targets to be scraped",

@@ -2,6 +2,8 @@
 // Each test binary uses a part of these helpers.
 #![allow(dead_code)]
 
+pub(crate) mod prometheus;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
