@@ -20,7 +20,13 @@ async fn plan(fail: bool) -> Result<u32, String> {
     if fail { Err("no plan".into()) } else { Ok(7) }
 }
 
+#[observed(event = "exemplar.route", histogram = "exemplar_route_seconds", labels(model = model))]
+async fn route(model: &str) -> u32 {
+    u32::try_from(model.len()).unwrap_or(0)
+}
+
 async fn handler() -> &'static str {
+    let _ = route("m1").await;
     let _ = plan(false).await;
     let _ = plan(true).await;
     "ok"
@@ -72,7 +78,7 @@ fn span<'a>(spans: &'a [ReceivedSpan], name: &str, failed: bool) -> &'a Received
 
 #[test]
 fn sampled_calls_leave_exemplars_in_the_openmetrics_exposition() {
-    let run = traced(4, async {
+    let run = traced(5, async {
         let app = Router::new()
             .route("/exemplar", get(handler))
             .layer(ServerLayer::new());
@@ -122,6 +128,10 @@ fn sampled_calls_leave_exemplars_in_the_openmetrics_exposition() {
     );
     let error_line = exemplar_of(r#"errors_total{service="#);
     assert!(error_line.contains(&failed.span_id), "{error_line}");
+    let routed = span(&run.spans, "exemplar.route", false);
+    let extra_line = exemplar_of(r#"exemplar_route_seconds_bucket{service="#);
+    assert!(extra_line.contains(r#"model="m1""#), "{extra_line}");
+    assert!(extra_line.contains(&routed.span_id), "{extra_line}");
     let http_line = exemplar_of("http_request_duration_seconds_bucket{");
     assert!(
         http_line.contains(&format!(r#"span_id="{}""#, server.span_id)),

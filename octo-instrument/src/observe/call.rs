@@ -191,7 +191,7 @@ impl ObservedCall {
     fn record(&mut self, outcome: Outcome, elapsed: Duration, ids: Option<([u8; 16], [u8; 8])>) {
         self.site.metrics().observe(outcome, elapsed, ids);
         if let Some(extra) = self.extra.take() {
-            extra.finish(elapsed);
+            extra.finish(elapsed, ids);
         }
     }
 

@@ -21,6 +21,7 @@ use prometheus::{Histogram, HistogramOpts, HistogramVec, IntGauge, IntGaugeVec, 
 use octo_instrument_core::families::OVERFLOW;
 
 use super::events::EventSpec;
+use super::exemplars;
 
 /// Distinct label sets a family keeps when its attribute does not say `max_series`.
 pub(crate) const DEFAULT_MAX_SERIES: usize = 500;
@@ -74,6 +75,8 @@ impl Labelled for IntGaugeVec {
 struct Limited<T> {
     name: &'static str,
     vec: T,
+    /// A histogram's bucket bounds (empty for a gauge), to find an exemplar's bucket.
+    bounds: &'static [f64],
     labels: Vec<&'static str>,
     /// The label sets that have a series, each as its values joined by U+001F.
     known: RwLock<HashSet<Box<str>>>,
@@ -81,8 +84,21 @@ struct Limited<T> {
 }
 
 impl<T: Labelled> Limited<T> {
-    /// The series of `values`, or the overflow series when the family is full.
-    fn series(&self, values: &[&str]) -> T::Series {
+    /// The exemplar key of the series `values` name (the overflow series' when `overflow`).
+    fn exemplar_key(&self, values: &[&str], overflow: bool) -> u64 {
+        let mut pairs: Vec<(&str, &str)> = self
+            .labels
+            .iter()
+            .zip(values)
+            .map(|(label, value)| (*label, if overflow { OVERFLOW } else { *value }))
+            .collect();
+        pairs.sort_unstable();
+        exemplars::series_key(self.name, &pairs)
+    }
+
+    /// The series of `values`, or the overflow series when the family is full; and whether it
+    /// is the overflow series.
+    fn series(&self, values: &[&str]) -> (T::Series, bool) {
         let mut key = String::new();
         for value in values {
             key.push_str(value);
@@ -93,7 +109,7 @@ impl<T: Labelled> Limited<T> {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if read.contains(key.as_str()) {
-            return self.vec.with_values(values);
+            return (self.vec.with_values(values), false);
         }
         drop(read);
         let mut known = self
@@ -102,12 +118,12 @@ impl<T: Labelled> Limited<T> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if known.contains(key.as_str()) || known.len() < self.max_series {
             known.insert(key.into_boxed_str());
-            return self.vec.with_values(values);
+            return (self.vec.with_values(values), false);
         }
         drop(known);
         super::label_overflow(self.name).inc();
         let overflow = vec![OVERFLOW; values.len()];
-        self.vec.with_values(&overflow)
+        (self.vec.with_values(&overflow), true)
     }
 }
 
@@ -117,9 +133,9 @@ pub(crate) struct ExtraFamilies {
     gauge: Option<Arc<Limited<IntGaugeVec>>>,
 }
 
-/// The series one call moves.
+/// The series one call moves: the histogram's with its exemplar key and bounds.
 pub(crate) struct ExtraCall {
-    histogram: Option<Histogram>,
+    histogram: Option<(Histogram, u64, &'static [f64])>,
     gauge: Option<IntGauge>,
 }
 
@@ -153,8 +169,13 @@ pub(crate) fn resolve(
                 help(owner, description, "duration of its calls, seconds"),
             )
             .buckets(owner.buckets.to_vec());
-            limited(name, spec, HistogramVec::new(opts, spec.labels))
-                .map_or(Family::Failed, Family::Histogram)
+            limited(
+                name,
+                spec,
+                owner.buckets,
+                HistogramVec::new(opts, spec.labels),
+            )
+            .map_or(Family::Failed, Family::Histogram)
         });
         match family {
             Family::Histogram(limited) if limited.labels == spec.labels => Some(limited.clone()),
@@ -165,7 +186,7 @@ pub(crate) fn resolve(
     let gauge = spec.gauge.and_then(|name| {
         let family = families.entry(name).or_insert_with(|| {
             let opts = Opts::new(name, help(owner, description, "calls in progress"));
-            limited(name, spec, IntGaugeVec::new(opts, spec.labels))
+            limited(name, spec, &[], IntGaugeVec::new(opts, spec.labels))
                 .map_or(Family::Failed, Family::Gauge)
         });
         match family {
@@ -182,6 +203,7 @@ pub(crate) fn resolve(
 fn limited<T: Labelled>(
     name: &'static str,
     spec: &FamiliesSpec,
+    bounds: &'static [f64],
     vec: prometheus::Result<T>,
 ) -> Option<Arc<Limited<T>>> {
     let vec = match vec {
@@ -196,6 +218,7 @@ fn limited<T: Labelled>(
         Arc::new(Limited {
             name,
             vec,
+            bounds,
             labels: spec.labels.to_vec(),
             known: RwLock::new(HashSet::new()),
             max_series: spec.max_series.unwrap_or(DEFAULT_MAX_SERIES),
@@ -218,14 +241,19 @@ impl ExtraFamilies {
     pub(crate) fn start(&self, values: &[&dyn Display]) -> ExtraCall {
         let values: Vec<String> = values.iter().map(|value| label_value(*value)).collect();
         let values: Vec<&str> = values.iter().map(String::as_str).collect();
-        let gauge = self.gauge.as_ref().map(|family| family.series(&values));
+        let gauge = self.gauge.as_ref().map(|family| family.series(&values).0);
         if let Some(gauge) = &gauge {
             gauge.inc();
         }
-        ExtraCall {
-            histogram: self.histogram.as_ref().map(|family| family.series(&values)),
-            gauge,
-        }
+        let histogram = self.histogram.as_ref().map(|family| {
+            let (series, overflow) = family.series(&values);
+            (
+                series,
+                family.exemplar_key(&values, overflow),
+                family.bounds,
+            )
+        });
+        ExtraCall { histogram, gauge }
     }
 }
 
@@ -241,9 +269,19 @@ fn label_value(value: &dyn Display) -> String {
 }
 
 impl ExtraCall {
-    pub(crate) fn finish(self, elapsed: Duration) {
-        if let Some(histogram) = self.histogram {
-            histogram.observe(elapsed.as_secs_f64());
+    /// The call is over; with the ids of its sampled span, they become the exemplar of its
+    /// histogram bucket.
+    pub(crate) fn finish(self, elapsed: Duration, ids: Option<([u8; 16], [u8; 8])>) {
+        if let Some((histogram, key, bounds)) = self.histogram {
+            let seconds = elapsed.as_secs_f64();
+            histogram.observe(seconds);
+            if let Some(ids) = ids {
+                let bucket = bounds
+                    .iter()
+                    .position(|bound| seconds <= *bound)
+                    .unwrap_or(bounds.len());
+                exemplars::record(exemplars::bucket_key(key, bucket), ids, seconds);
+            }
         }
         if let Some(gauge) = self.gauge {
             gauge.dec();
