@@ -91,6 +91,31 @@ impl Metered {
 
 static METERED: LazyLock<Metered> = LazyLock::new(Metered::default);
 
+/// `prometheus-client`'s histogram with exemplars, as its documentation uses it: the exemplar a
+/// label set of the trace id, made per observation.
+static EXEMPLAR_HISTOGRAM: LazyLock<
+    prometheus_client::metrics::exemplar::HistogramWithExemplars<Vec<(String, String)>>,
+> = LazyLock::new(|| {
+    prometheus_client::metrics::exemplar::HistogramWithExemplars::new(
+        octo_instrument::metrics::buckets::DEFAULT.iter().copied(),
+    )
+});
+
+/// The work, timed into `prometheus-client`'s histogram with the call's trace id as exemplar.
+fn prometheus_client_exemplar(x: u64) -> u64 {
+    let start = std::time::Instant::now();
+    let out = work(x);
+    EXEMPLAR_HISTOGRAM.observe(
+        start.elapsed().as_secs_f64(),
+        Some(vec![(
+            "trace_id".to_owned(),
+            "4bf92f3577b34da6a3ce929d0e0e4736".to_owned(),
+        )]),
+        None,
+    );
+    out
+}
+
 async fn bare_async(x: u64) -> u64 {
     work(x)
 }
@@ -317,6 +342,11 @@ fn sync_variants() -> Vec<Variant> {
         },
         variant("autometrics", none, autometrics_work),
         variant("metered", none, |x| METERED.work(x)),
+        variant(
+            "prometheus_client_exemplar",
+            none,
+            prometheus_client_exemplar,
+        ),
     ]
 }
 

@@ -14,6 +14,7 @@ use tracing_core::field::Value;
 use super::emit::{Line, emit};
 use super::probe::ErrorReport;
 use super::site::CallSite;
+use crate::prom::exemplars::Sampled;
 use crate::trace::api::Failure;
 use octo_instrument_core::json::millis;
 
@@ -116,11 +117,11 @@ impl ObservedCall {
         let duration_ms = millis(elapsed);
         match failure {
             None if !self.keep => {
-                self.record(Outcome::Ok, elapsed, self.exemplar_ids());
+                self.record(Outcome::Ok, elapsed, self.exemplar(elapsed));
                 self.sampled_out();
             }
             None => {
-                self.record(Outcome::Ok, elapsed, self.exemplar_ids());
+                self.record(Outcome::Ok, elapsed, self.exemplar(elapsed));
                 emit(spec.log, &self.span, || Line {
                     event: spec.lines.completed,
                     duration_ms: Some(duration_ms),
@@ -129,7 +130,7 @@ impl ObservedCall {
                 });
             }
             Some(report) => {
-                let ids = self.exemplar_ids();
+                let ids = self.exemplar(elapsed);
                 self.record(Outcome::Error, elapsed, ids);
                 crate::prom::count_error(spec.event, report.error_type, ids);
                 mark_failed(
@@ -158,7 +159,7 @@ impl ObservedCall {
     fn record_panic(&mut self, payload: &(dyn Any + Send)) {
         let elapsed = self.start.elapsed();
         self.done = true;
-        let ids = self.exemplar_ids();
+        let ids = self.exemplar(elapsed);
         self.record(Outcome::Panic, elapsed, ids);
         let spec = &self.site.spec;
         crate::prom::count_error(spec.event, "panic", ids);
@@ -180,18 +181,25 @@ impl ObservedCall {
         });
     }
 
-    /// The ids of the call's span where its trace is sampled: the exemplar of its series.
+    /// The call as its series' exemplar, where its trace is sampled: its span's ids, and when
+    /// it ended (`elapsed` after its start).
     #[inline]
-    fn exemplar_ids(&self) -> Option<([u8; 16], [u8; 8])> {
-        self.span
+    fn exemplar(&self, elapsed: Duration) -> Option<Sampled> {
+        let (trace_id, span_id) = self
+            .span
             .id()
-            .and_then(|id| crate::span_data::sampled_ids_of(&id))
+            .and_then(|id| crate::span_data::sampled_ids_of(&id))?;
+        Some(Sampled {
+            trace_id,
+            span_id,
+            at: self.start + elapsed,
+        })
     }
 
-    fn record(&mut self, outcome: Outcome, elapsed: Duration, ids: Option<([u8; 16], [u8; 8])>) {
-        self.site.metrics().observe(outcome, elapsed, ids);
+    fn record(&mut self, outcome: Outcome, elapsed: Duration, call: Option<Sampled>) {
+        self.site.metrics().observe(outcome, elapsed, call);
         if let Some(extra) = self.extra.take() {
-            extra.finish(elapsed, ids);
+            extra.finish(elapsed, call);
         }
     }
 
@@ -221,7 +229,7 @@ impl Drop for ObservedCall {
         // completed (timeout, `select!`, an aborted task).
         let elapsed = self.start.elapsed();
         self.done = true;
-        self.record(Outcome::Cancelled, elapsed, self.exemplar_ids());
+        self.record(Outcome::Cancelled, elapsed, self.exemplar(elapsed));
         let spec = &self.site.spec;
         emit(spec.warn_log, &self.span, || Line {
             event: spec.lines.cancelled,

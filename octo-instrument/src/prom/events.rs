@@ -10,7 +10,7 @@ use prometheus::proto::{self, MetricFamily, MetricType};
 
 use octo_instrument_core::families::{self, Family, OUTCOMES};
 
-use super::exemplars;
+use super::exemplars::{self, Sampled};
 use super::sharded::{ShardedCounter, ShardedHistogram};
 
 /// The one outcome of a call.
@@ -50,17 +50,12 @@ impl EventMetrics {
     /// Counts a finished call; with the ids of its sampled span, keeps them as the exemplar of
     /// its bucket.
     #[inline]
-    pub(crate) fn observe(
-        &self,
-        outcome: Outcome,
-        elapsed: Duration,
-        ids: Option<([u8; 16], [u8; 8])>,
-    ) {
+    pub(crate) fn observe(&self, outcome: Outcome, elapsed: Duration, call: Option<Sampled>) {
         let bucket = self.durations[outcome as usize].observe(elapsed);
-        if let Some(ids) = ids {
+        if let Some(call) = call {
             exemplars::record(
                 exemplars::bucket_key(self.keys[outcome as usize], bucket),
-                ids,
+                call,
                 elapsed.as_secs_f64(),
             );
         }

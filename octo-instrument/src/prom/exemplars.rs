@@ -6,12 +6,20 @@
 //! can afford), so the per-call path takes no lock and allocates nothing. A scrape reads each slot
 //! twice-checked against its sequence number and keeps it only if its key is the series' own
 //! (two series that share a slot overwrite each other: the newest wins, the other shows none).
+//! A slot that holds its series' exemplar from less than [`REFRESH`] ago is only read, not
+//! written: a scrape needs one recent exemplar per bucket, and threads calling the same function
+//! do not pass the slot's cache line between them on every call.
 
 use std::hint::spin_loop;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering, fence};
+use std::time::{Duration, Instant};
 
 /// Slots in the table: a power of two.
 const SLOTS: usize = 4096;
+
+/// How long an exemplar stands before a call of its series replaces it.
+const REFRESH: Duration = Duration::from_millis(100);
 
 /// One exemplar as a scrape reads it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,6 +39,8 @@ struct Slot {
     trace_low: AtomicU64,
     span: AtomicU64,
     value: AtomicU64,
+    /// When it was written: milliseconds since [`epoch`].
+    written: AtomicU64,
 }
 
 impl Slot {
@@ -42,6 +52,7 @@ impl Slot {
             trace_low: AtomicU64::new(0),
             span: AtomicU64::new(0),
             value: AtomicU64::new(0),
+            written: AtomicU64::new(0),
         }
     }
 }
@@ -69,11 +80,42 @@ pub(crate) fn bucket_key(series: u64, bucket: usize) -> u64 {
     mix(series ^ (bucket as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
-/// Keeps `ids` and `value` as the exemplar of `key`, unless another thread is writing its slot.
+/// The instant exemplar times count from.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// The call an exemplar points to: its sampled span's ids, and when it ended.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sampled {
+    pub(crate) trace_id: [u8; 16],
+    pub(crate) span_id: [u8; 8],
+    pub(crate) at: Instant,
+}
+
+/// Keeps `call` and `value` as the exemplar of `key`, unless the slot holds this series'
+/// exemplar from less than [`REFRESH`] before, or another thread is writing it.
 #[inline]
-pub(crate) fn record(key: u64, ids: ([u8; 16], [u8; 8]), value: f64) {
+pub(crate) fn record(key: u64, call: Sampled, value: f64) {
     let key = key.max(1);
     let slot = &TABLE[slot_index(key)];
+    // Milliseconds since the epoch, plus one so that a slot never written reads as old.
+    let now = u64::try_from(call.at.saturating_duration_since(epoch()).as_millis())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    let refresh = u64::try_from(REFRESH.as_millis()).unwrap_or(u64::MAX);
+    if slot.key.load(Ordering::Relaxed) == key
+        && now.saturating_sub(slot.written.load(Ordering::Relaxed)) < refresh
+    {
+        return;
+    }
+    store(slot, key, (call.trace_id, call.span_id), value, now);
+}
+
+/// Writes the slot, unless another thread is writing it.
+#[inline]
+fn store(slot: &Slot, key: u64, ids: ([u8; 16], [u8; 8]), value: f64, now: u64) {
     let seq = slot.seq.load(Ordering::Relaxed);
     if seq & 1 == 1
         || slot
@@ -96,6 +138,7 @@ pub(crate) fn record(key: u64, ids: ([u8; 16], [u8; 8]), value: f64) {
     slot.span
         .store(u64::from_be_bytes(ids.1), Ordering::Relaxed);
     slot.value.store(value.to_bits(), Ordering::Relaxed);
+    slot.written.store(now, Ordering::Relaxed);
     slot.seq.store(seq + 2, Ordering::Release);
 }
 
@@ -171,16 +214,24 @@ impl Fnv {
 mod tests {
     use super::*;
 
+    fn sampled(id: u8, at: Instant) -> Sampled {
+        Sampled {
+            trace_id: [id; 16],
+            span_id: [id; 8],
+            at,
+        }
+    }
+
     #[test]
     fn an_exemplar_is_read_back_under_its_own_key_only() {
         let series = series_key("test_family", &[("event", "a.b"), ("outcome", "ok")]);
         let key = bucket_key(series, 3);
-        record(key, ([7; 16], [9; 8]), 0.25);
+        record(key, sampled(7, Instant::now()), 0.25);
         assert_eq!(
             get(key),
             Some(Exemplar {
                 trace_id: [7; 16],
-                span_id: [9; 8],
+                span_id: [7; 8],
                 value: 0.25
             })
         );
@@ -190,13 +241,25 @@ mod tests {
     }
 
     #[test]
+    fn a_recent_exemplar_stands_until_it_is_refreshed() {
+        let key = bucket_key(series_key("test_refresh", &[]), 0);
+        let now = Instant::now();
+        record(key, sampled(1, now), 1.0);
+        record(key, sampled(2, now + REFRESH / 2), 2.0);
+        assert_eq!(get(key).unwrap().trace_id, [1; 16], "too soon to replace");
+        record(key, sampled(3, now + REFRESH * 2), 3.0);
+        assert_eq!(get(key).unwrap().trace_id, [3; 16], "replaced once old");
+    }
+
+    #[test]
     fn writers_on_many_threads_leave_whole_exemplars() {
         let key = bucket_key(series_key("test_concurrent", &[]), 0);
         std::thread::scope(|scope| {
             for thread in 1..=4u8 {
                 scope.spawn(move || {
                     for _ in 0..10_000 {
-                        record(key, ([thread; 16], [thread; 8]), f64::from(thread));
+                        let slot = &TABLE[slot_index(key)];
+                        store(slot, key, ([thread; 16], [thread; 8]), f64::from(thread), 1);
                     }
                 });
             }

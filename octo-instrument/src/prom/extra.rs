@@ -271,16 +271,16 @@ fn label_value(value: &dyn Display) -> String {
 impl ExtraCall {
     /// The call is over; with the ids of its sampled span, they become the exemplar of its
     /// histogram bucket.
-    pub(crate) fn finish(self, elapsed: Duration, ids: Option<([u8; 16], [u8; 8])>) {
+    pub(crate) fn finish(self, elapsed: Duration, call: Option<exemplars::Sampled>) {
         if let Some((histogram, key, bounds)) = self.histogram {
             let seconds = elapsed.as_secs_f64();
             histogram.observe(seconds);
-            if let Some(ids) = ids {
+            if let Some(call) = call {
                 let bucket = bounds
                     .iter()
                     .position(|bound| seconds <= *bound)
                     .unwrap_or(bounds.len());
-                exemplars::record(exemplars::bucket_key(key, bucket), ids, seconds);
+                exemplars::record(exemplars::bucket_key(key, bucket), call, seconds);
             }
         }
         if let Some(gauge) = self.gauge {

@@ -56,7 +56,7 @@ impl HttpMetrics {
         endpoint: &str,
         status: u16,
         elapsed: Duration,
-        ids: Option<([u8; 16], [u8; 8])>,
+        call: Option<exemplars::Sampled>,
     ) {
         let digits = status_digits(status);
         let code = std::str::from_utf8(&digits).expect("ASCII digits");
@@ -67,7 +67,7 @@ impl HttpMetrics {
         self.duration
             .with_label_values(&[method, endpoint])
             .observe(seconds);
-        if let Some(ids) = ids {
+        if let Some(call) = call {
             let series = exemplars::series_key(
                 HTTP_REQUEST_DURATION.name,
                 &[(labels::ENDPOINT, endpoint), (labels::METHOD, method)],
@@ -77,7 +77,7 @@ impl HttpMetrics {
                 .iter()
                 .position(|bound| seconds <= *bound)
                 .unwrap_or(buckets::HTTP.len());
-            exemplars::record(exemplars::bucket_key(series, bucket), ids, seconds);
+            exemplars::record(exemplars::bucket_key(series, bucket), call, seconds);
         }
     }
 }

@@ -141,12 +141,12 @@ pub(crate) fn label_overflow(family: &str) -> prometheus::IntCounter {
 
 /// Counts one failed call or request in `errors_total{component, error_type}`; with the ids of
 /// its sampled span, keeps them as the series' exemplar.
-pub(crate) fn count_error(component: &str, error_type: &str, ids: Option<([u8; 16], [u8; 8])>) {
+pub(crate) fn count_error(component: &str, error_type: &str, call: Option<exemplars::Sampled>) {
     FAMILIES
         .errors
         .with_label_values(&[component, error_type])
         .inc();
-    if let Some(ids) = ids {
+    if let Some(call) = call {
         let series = exemplars::series_key(
             families::ERRORS.name,
             &[
@@ -154,7 +154,7 @@ pub(crate) fn count_error(component: &str, error_type: &str, ids: Option<([u8; 1
                 (families::labels::ERROR_TYPE, error_type),
             ],
         );
-        exemplars::record(series, ids, 1.0);
+        exemplars::record(series, call, 1.0);
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, MatchedPath};
 use http::{HeaderValue, Method, Request, StatusCode, Version};
@@ -106,6 +106,19 @@ impl RequestState {
         }
     }
 
+    /// The request as an exemplar of its series, where its trace is sampled.
+    fn exemplar(&self, elapsed: Duration) -> Option<crate::prom::exemplars::Sampled> {
+        let (trace_id, span_id) = self
+            .span
+            .id()
+            .and_then(|id| crate::span_data::sampled_ids_of(&id))?;
+        Some(crate::prom::exemplars::Sampled {
+            trace_id,
+            span_id,
+            at: self.start + elapsed,
+        })
+    }
+
     /// Whether the request ends with its response body.
     pub(super) fn until_body_end(&self) -> bool {
         self.parts.until_body_end
@@ -152,10 +165,7 @@ impl RequestState {
         self.done = true;
         let status = self.status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let elapsed = self.start.elapsed();
-        let ids = self
-            .span
-            .id()
-            .and_then(|id| crate::span_data::sampled_ids_of(&id));
+        let ids = self.exemplar(elapsed);
         HTTP.finish(self.method, &self.endpoint, status.as_u16(), elapsed, ids);
         if status.is_server_error() && self.panic.is_none() {
             crate::prom::count_error(HTTP_COMPONENT, "server_error", ids);
@@ -176,10 +186,7 @@ impl RequestState {
 
     pub(super) fn panicked(&mut self, payload: &(dyn std::any::Any + Send)) {
         let message = crate::panic::message(payload).to_owned();
-        let ids = self
-            .span
-            .id()
-            .and_then(|id| crate::span_data::sampled_ids_of(&id));
+        let ids = self.exemplar(self.start.elapsed());
         crate::prom::count_error(HTTP_COMPONENT, "panic", ids);
         self.span.in_scope(|| {
             tracing::error!(
