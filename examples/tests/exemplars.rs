@@ -117,7 +117,7 @@ fn prometheus_stores_exemplars_that_lead_to_the_traces_and_the_lines() {
     let mut durations = BTreeSet::new();
     let mut http = BTreeSet::new();
     let mut errors = BTreeSet::new();
-    wait_until("exemplars to be stored", Duration::from_secs(60), || {
+    wait_until("exemplars to be stored", Duration::from_mins(1), || {
         durations = trace_ids(&query("event_duration_seconds_bucket"));
         http = trace_ids(&query("http_request_duration_seconds_bucket"));
         errors = trace_ids(&query("errors_total"));

@@ -1,4 +1,6 @@
 //! `dashboard.json`: Grafana, one `service` variable, the standard's panels, a row per event.
+//! Queries go to the `datasource` variable, which defaults to the provisioned Prometheus; latency
+//! panels ask for exemplars, which that datasource links to their traces.
 
 use serde_json::{Value, json};
 
@@ -6,12 +8,35 @@ use octo_instrument_core::families::{
     BUILD_INFO, ERRORS, EVENT_DURATION, EVENTS_IN_PROGRESS, HTTP_REQUEST_DURATION, HTTP_REQUESTS,
 };
 
+use crate::grafana::PROMETHEUS_UID;
 use crate::{ServiceCatalog, events};
 
 const SERVICE: &str = r#"service=~"$service""#;
 
-/// A panel: its title and its queries.
-type Panel = (String, Vec<String>);
+/// A panel: its title, its queries, and whether they show exemplars (the latency panels: an
+/// exemplar is one sampled call, and opens its trace).
+struct Panel {
+    title: String,
+    exprs: Vec<String>,
+    exemplars: bool,
+}
+
+impl Panel {
+    fn new(title: &str, exprs: Vec<String>) -> Self {
+        Self {
+            title: title.to_owned(),
+            exprs,
+            exemplars: false,
+        }
+    }
+
+    fn with_exemplars(self) -> Self {
+        Self {
+            exemplars: true,
+            ..self
+        }
+    }
+}
 
 /// The standard's panels (the HTTP ones only where a service serves HTTP), then a row per event
 /// with its title and its three panels.
@@ -21,7 +46,7 @@ struct Layout {
 }
 
 fn layout(services: &[ServiceCatalog]) -> Layout {
-    let one = |title: &str, expr: String| (title.to_owned(), vec![expr]);
+    let one = |title: &str, expr: String| Panel::new(title, vec![expr]);
     let mut standard = Vec::new();
     if services.iter().any(|s| s.http) {
         standard.push(one(
@@ -31,13 +56,16 @@ fn layout(services: &[ServiceCatalog]) -> Layout {
                 HTTP_REQUESTS.name
             ),
         ));
-        standard.push(one(
-            "Request Duration P95",
-            format!(
-                "histogram_quantile(0.95, sum by (service, le) (rate({}_bucket{{{SERVICE}}}[5m])))",
-                HTTP_REQUEST_DURATION.name
-            ),
-        ));
+        standard.push(
+            one(
+                "Request Duration P95",
+                format!(
+                    "histogram_quantile(0.95, sum by (service, le) (rate({}_bucket{{{SERVICE}}}[5m])))",
+                    HTTP_REQUEST_DURATION.name
+                ),
+            )
+            .with_exemplars(),
+        );
     }
     standard.push(one(
         "Error Rate",
@@ -79,7 +107,7 @@ fn layout(services: &[ServiceCatalog]) -> Layout {
                         EVENT_DURATION.name
                     ),
                 ),
-                (format!("{e}: P50 / P95 / P99"), quantiles),
+                Panel::new(&format!("{e}: P50 / P95 / P99"), quantiles).with_exemplars(),
                 one(
                     &format!("{e}: in progress"),
                     format!("sum({}{{{selector}}})", EVENTS_IN_PROGRESS.name),
@@ -98,10 +126,12 @@ pub fn queries(services: &[ServiceCatalog]) -> Vec<(String, Vec<String>)> {
         .standard
         .into_iter()
         .chain(layout.rows.into_iter().flat_map(|(_, panels)| panels))
+        .map(|panel| (panel.title, panel.exprs))
         .collect()
 }
 
-fn panel(id: usize, title: &str, exprs: &[String], x: u64, y: u64, w: u64) -> Value {
+fn panel(id: usize, panel: &Panel, x: u64, y: u64, w: u64) -> Value {
+    let exprs = &panel.exprs;
     let targets: Vec<Value> = exprs
         .iter()
         .enumerate()
@@ -116,6 +146,7 @@ fn panel(id: usize, title: &str, exprs: &[String], x: u64, y: u64, w: u64) -> Va
                 "refId": char::from(b'A' + u8::try_from(i).unwrap_or(0)).to_string(),
                 "expr": expr,
                 "legendFormat": legend,
+                "exemplar": panel.exemplars,
                 "datasource": {"type": "prometheus", "uid": "${datasource}"}
             })
         })
@@ -123,7 +154,7 @@ fn panel(id: usize, title: &str, exprs: &[String], x: u64, y: u64, w: u64) -> Va
     json!({
         "id": id,
         "type": "timeseries",
-        "title": title,
+        "title": panel.title,
         "datasource": {"type": "prometheus", "uid": "${datasource}"},
         "gridPos": {"x": x, "y": y, "w": w, "h": 8},
         "targets": targets
@@ -135,9 +166,9 @@ pub(crate) fn dashboard(services: &[ServiceCatalog]) -> String {
     let service_values = format!("label_values({}, service)", BUILD_INFO.name);
     let mut panels = Vec::new();
     // The standard panels two to a line, then each event's row of three.
-    for (i, (title, exprs)) in layout.standard.iter().enumerate() {
+    for (i, standard) in layout.standard.iter().enumerate() {
         let (x, y) = (12 * (i as u64 % 2), 8 * (i as u64 / 2));
-        panels.push(panel(panels.len() + 1, title, exprs, x, y, 12));
+        panels.push(panel(panels.len() + 1, standard, x, y, 12));
     }
     let mut y = 8 * layout.standard.len().div_ceil(2) as u64;
     for (title, row) in &layout.rows {
@@ -150,8 +181,8 @@ pub(crate) fn dashboard(services: &[ServiceCatalog]) -> String {
             "panels": []
         }));
         y += 1;
-        for (i, (title, exprs)) in row.iter().enumerate() {
-            panels.push(panel(panels.len() + 1, title, exprs, 8 * i as u64, y, 8));
+        for (i, in_row) in row.iter().enumerate() {
+            panels.push(panel(panels.len() + 1, in_row, 8 * i as u64, y, 8));
         }
         y += 8;
     }
@@ -168,7 +199,8 @@ pub(crate) fn dashboard(services: &[ServiceCatalog]) -> String {
                 "name": "datasource",
                 "type": "datasource",
                 "query": "prometheus",
-                "label": "Prometheus"
+                "label": "Prometheus",
+                "current": {"text": "Prometheus", "value": PROMETHEUS_UID}
             },
             {
                 "name": "service",

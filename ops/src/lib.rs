@@ -3,12 +3,15 @@
 //! or more catalogs this crate writes:
 //!
 //! - `alerts.yml`: the standard's `HighErrorRate`, `SlowRequests` (services with the HTTP layer),
-//!   `ServiceDown`, `TelemetryDropped`, and per event an error-ratio and a P95-latency rule, using
-//!   the catalog's objectives where there are some;
+//!   `ServiceDown`, `TelemetryDropped`; per event, each objective of its catalog as a fast- and a
+//!   slow-burn alert on recorded shares of bad calls ([`slo`]), and where it has none, an error-ratio or
+//!   a P95 rule at the default thresholds;
 //! - `dashboard.json`: Grafana, with a `service` variable, the standard's Request Rate, Request
 //!   Duration P95, Error Rate and Tasks In Progress panels, and a row per event;
 //! - `prometheus.yml`: one scrape job per service, named as the alert rules expect;
-//! - `promtail.yml`: the services' JSON log files, shipped to Loki.
+//! - `promtail.yml`: the services' JSON log files, shipped to Loki;
+//! - `grafana/provisioning/{datasources,dashboards}/octo.yml`: Prometheus, Loki and Tempo linked
+//!   by `trace_id` and `request_id`, and the provider that loads `dashboard.json` ([`grafana`]).
 //!
 //! ```
 //! let catalog: octo_ops::ServiceCatalog = serde_json::from_str(
@@ -18,16 +21,20 @@
 //! ).unwrap();
 //! let options = octo_ops::Options::new().target("octollm-arm-coder", "127.0.0.1:8081");
 //! let artifacts = octo_ops::generate(&[catalog], &options).unwrap();
-//! assert!(artifacts.alerts.contains("alert: \"LlmRequestHighErrorRatio\""));
+//! assert!(artifacts.alerts.contains("alert: \"LlmRequestErrorBudgetFastBurn\""));
 //! assert!(artifacts.prometheus.contains("job_name: \"octollm-arm-coder\""));
 //! ```
 
 mod configs;
 pub mod dashboard;
+pub mod grafana;
 pub mod rules;
+pub mod slo;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+
+pub use grafana::GrafanaOptions;
 
 /// One service's exported catalog, in the schema the runtime writes (one definition, in the
 /// vocabulary crate).
@@ -51,6 +58,8 @@ pub struct Options {
     pub default_error_ratio: f64,
     /// An event's P95 threshold where its catalog has no objective.
     pub default_p95_seconds: f64,
+    /// Grafana's datasources and dashboard directory.
+    pub grafana: GrafanaOptions,
 }
 
 impl Default for Options {
@@ -62,6 +71,7 @@ impl Default for Options {
             loki_url: "http://loki:3100/loki/api/v1/push".into(),
             default_error_ratio: 0.05,
             default_p95_seconds: 5.0,
+            grafana: GrafanaOptions::default(),
         }
     }
 }
@@ -94,19 +104,33 @@ pub struct Artifacts {
     pub prometheus: String,
     /// `promtail.yml`.
     pub promtail: String,
+    /// [`grafana::DATASOURCES_FILE`].
+    pub grafana_datasources: String,
+    /// [`grafana::DASHBOARDS_FILE`].
+    pub grafana_dashboards: String,
 }
 
 impl Artifacts {
-    /// Writes the four files into `dir` (created if missing).
-    pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        for (name, text) in [
+    /// Every file, by its path under the output directory.
+    pub fn files(&self) -> [(&'static str, &str); 6] {
+        [
             ("alerts.yml", &self.alerts),
             ("dashboard.json", &self.dashboard),
             ("prometheus.yml", &self.prometheus),
             ("promtail.yml", &self.promtail),
-        ] {
-            std::fs::write(dir.join(name), text)?;
+            (grafana::DATASOURCES_FILE, &self.grafana_datasources),
+            (grafana::DASHBOARDS_FILE, &self.grafana_dashboards),
+        ]
+    }
+
+    /// Writes every file into `dir` (created if missing, with the `grafana/` directories).
+    pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
+        for (name, text) in self.files() {
+            let path = dir.join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, text)?;
         }
         Ok(())
     }
@@ -134,6 +158,8 @@ pub fn generate(services: &[ServiceCatalog], options: &Options) -> Result<Artifa
         dashboard: dashboard::dashboard(services),
         prometheus: configs::prometheus(services, options),
         promtail: configs::promtail(services, options),
+        grafana_datasources: grafana::datasources(&options.grafana),
+        grafana_dashboards: grafana::dashboards(&options.grafana),
     })
 }
 

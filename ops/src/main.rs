@@ -1,23 +1,24 @@
 //! `octo-ops --catalog orchestrator.json --catalog arm.json \
 //!     --target octollm-orchestrator=localhost:8080 --target octollm-arm-coder=localhost:8081 \
-//!     --out ops/ [--scrape-interval 15s] [--log-dir /var/log/octollm] [--loki URL]`
+//!     --out ops/ [--scrape-interval 15s] [--log-dir /var/log/octollm] [--loki URL] \
+//!     [--grafana-prometheus URL] [--grafana-loki URL] [--grafana-tempo URL] [--grafana-dashboards DIR]`
 //!
 //! Reads the catalogs the services export (`--print-catalog`) and writes `alerts.yml`,
-//! `dashboard.json`, `prometheus.yml` and `promtail.yml` into `--out`.
+//! `dashboard.json`, `prometheus.yml`, `promtail.yml` and Grafana's provisioning files into
+//! `--out`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: octo-ops --catalog FILE [--catalog FILE ..] --target SERVICE=HOST:PORT [..] \
-                     --out DIR [--scrape-interval 15s] [--log-dir DIR] [--loki URL]";
+                     --out DIR [--scrape-interval 15s] [--log-dir DIR] [--loki URL] \
+                     [--grafana-prometheus URL] [--grafana-loki URL] [--grafana-tempo URL] \
+                     [--grafana-dashboards DIR]";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
-        Ok(dir) => {
-            println!(
-                "wrote alerts.yml, dashboard.json, prometheus.yml, promtail.yml to {}",
-                dir.display()
-            );
+        Ok((dir, files)) => {
+            println!("wrote {} to {}", files.join(", "), dir.display());
             ExitCode::SUCCESS
         }
         Err(message) => {
@@ -27,7 +28,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Vec<String>) -> Result<PathBuf, String> {
+/// The output directory and the files written into it.
+fn run(args: Vec<String>) -> Result<(PathBuf, Vec<&'static str>), String> {
     let mut catalogs = Vec::new();
     let mut options = octo_ops::Options::new();
     let mut out = None;
@@ -54,6 +56,10 @@ fn run(args: Vec<String>) -> Result<PathBuf, String> {
             "--scrape-interval" => options.scrape_interval = value()?,
             "--log-dir" => options.log_dir = value()?,
             "--loki" => options.loki_url = value()?,
+            "--grafana-prometheus" => options.grafana.prometheus_url = value()?,
+            "--grafana-loki" => options.grafana.loki_url = value()?,
+            "--grafana-tempo" => options.grafana.tempo_url = value()?,
+            "--grafana-dashboards" => options.grafana.dashboards_dir = value()?,
             "-h" | "--help" => return Err("help".into()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -63,5 +69,6 @@ fn run(args: Vec<String>) -> Result<PathBuf, String> {
     artifacts
         .write_to(&out)
         .map_err(|err| format!("--out {}: {err}", out.display()))?;
-    Ok(out)
+    let files = artifacts.files().iter().map(|(name, _)| *name).collect();
+    Ok((out, files))
 }

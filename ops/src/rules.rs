@@ -1,4 +1,5 @@
-//! `alerts.yml`: one rule group per service.
+//! `alerts.yml`: the objectives' recording rules in a group of their own, then one rule group
+//! per service.
 
 use std::fmt::Write as _;
 
@@ -6,7 +7,7 @@ use octo_instrument_core::families::{
     self, ERRORS, EVENT_DURATION, HTTP_REQUEST_DURATION, OUTCOMES, labels,
 };
 
-use crate::{Options, ServiceCatalog, camel, quoted};
+use crate::{Event, Options, ServiceCatalog, camel, quoted, slo};
 
 /// One generated alerting rule.
 #[derive(Clone, Debug)]
@@ -51,11 +52,53 @@ fn telemetry_dropped(service: &str) -> String {
     )
 }
 
+/// An event without an error-ratio objective: its share of failed calls (`error` and `panic`)
+/// above `ratio` for 5 minutes.
+fn high_error_ratio(s: &str, event: &Event, ratio: f64) -> Rule {
+    let e = &event.name;
+    let what = event.description.as_deref().unwrap_or(e);
+    let selector = format!(r#"service="{s}",event="{e}""#);
+    let duration = EVENT_DURATION.name;
+    let failed = format!("{}|{}", OUTCOMES[1], OUTCOMES[2]);
+    Rule {
+        alert: format!("{}HighErrorRatio", camel(e)),
+        expr: format!(
+            r#"sum(rate({duration}_count{{{selector},outcome=~"{failed}"}}[5m])) / sum(rate({duration}_count{{{selector}}}[5m])) > {ratio}"#
+        ),
+        for_: "5m",
+        severity: "warning",
+        summary: format!("{s}: {e} fails more than {ratio} of calls"),
+        description: format!(
+            "{what} ({e}): the share of calls ending in error or panic has been above {ratio} \
+             for 5 minutes."
+        ),
+    }
+}
+
+/// An event without a latency objective: its P95 above `p95` seconds for 10 minutes.
+fn slow_p95(s: &str, event: &Event, p95: f64) -> Rule {
+    let e = &event.name;
+    let what = event.description.as_deref().unwrap_or(e);
+    let selector = format!(r#"service="{s}",event="{e}""#);
+    let duration = EVENT_DURATION.name;
+    Rule {
+        alert: format!("{}SlowP95", camel(e)),
+        expr: format!(
+            "histogram_quantile(0.95, sum by (le) (rate({duration}_bucket{{{selector}}}[5m]))) > {p95}"
+        ),
+        for_: "10m",
+        severity: "warning",
+        summary: format!("{s}: {e} P95 above {p95} s"),
+        description: format!(
+            "{what} ({e}): the 95th percentile duration has been above {p95} seconds for 10 \
+             minutes."
+        ),
+    }
+}
+
 /// The rules of one service.
 fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
     let s = &service.service;
-    // The outcomes an error ratio counts: `error` and `panic`.
-    let failed = format!("{}|{}", OUTCOMES[1], OUTCOMES[2]);
     let mut rules = vec![Rule {
         alert: "HighErrorRate".into(),
         expr: format!(r#"sum(rate({}{{service="{s}"}}[5m])) > 0.05"#, ERRORS.name),
@@ -106,49 +149,21 @@ fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
         ),
     });
     for event in &service.events {
-        let e = &event.name;
-        let what = event.description.as_deref().unwrap_or(e);
-        let ratio = event
-            .objectives
-            .error_ratio
-            .unwrap_or(options.default_error_ratio);
-        let p95 = event
-            .objectives
-            .latency_p95_ms
-            .map_or(options.default_p95_seconds, |ms| ms as f64 / 1000.0);
-        let selector = format!(r#"service="{s}",event="{e}""#);
-        let duration = EVENT_DURATION.name;
-        rules.push(Rule {
-            alert: format!("{}HighErrorRatio", camel(e)),
-            expr: format!(
-                r#"sum(rate({duration}_count{{{selector},outcome=~"{failed}"}}[5m])) / sum(rate({duration}_count{{{selector}}}[5m])) > {ratio}"#
-            ),
-            for_: "5m",
-            severity: "warning",
-            summary: format!("{s}: {e} fails more than {ratio} of calls"),
-            description: format!(
-                "{what} ({e}): the share of calls ending in error or panic has been above \
-                 {ratio} for 5 minutes."
-            ),
-        });
-        rules.push(Rule {
-            alert: format!("{}SlowP95", camel(e)),
-            expr: format!(
-                "histogram_quantile(0.95, sum by (le) (rate({duration}_bucket{{{selector}}}[5m]))) > {p95}"
-            ),
-            for_: "10m",
-            severity: "warning",
-            summary: format!("{s}: {e} P95 above {p95} s"),
-            description: format!(
-                "{what} ({e}): the 95th percentile duration has been above {p95} seconds for \
-                 10 minutes."
-            ),
-        });
+        let objectives = &event.objectives;
+        if objectives.error_ratio.is_none() {
+            rules.push(high_error_ratio(s, event, options.default_error_ratio));
+        }
+        if objectives.latency_p95_ms.is_none() {
+            rules.push(slow_p95(s, event, options.default_p95_seconds));
+        }
+        // An event's objectives become burn-rate alerts instead.
+        rules.extend(slo::event_alerts(s, event));
     }
     rules
 }
 
-/// Every rule of every service, as `alerts.yml` writes them, with the service each belongs to.
+/// Every alerting rule of every service, as `alerts.yml` writes them, with the service each
+/// belongs to (the recording rules they read are [`slo::recording_rules`]).
 pub fn rules(services: &[ServiceCatalog], options: &Options) -> Vec<(String, Rule)> {
     services
         .iter()
@@ -165,6 +180,22 @@ pub(crate) fn alerts(services: &[ServiceCatalog], options: &Options) -> String {
         "# Generated by octo-ops from the services' exported catalogs; regenerate, don't edit.\n\
          groups:\n",
     );
+    let recordings = slo::recording_rules(services);
+    if !recordings.is_empty() {
+        let _ = writeln!(
+            out,
+            "  - name: {}\n    rules:",
+            quoted(slo::RECORDING_GROUP)
+        );
+        for rule in recordings {
+            let _ = writeln!(
+                out,
+                "      - record: {}\n        expr: {}",
+                quoted(&rule.record),
+                quoted(&rule.expr)
+            );
+        }
+    }
     for service in services {
         let s = &service.service;
         let _ = writeln!(out, "  - name: {}\n    rules:", quoted(s));

@@ -126,10 +126,10 @@ fn sampled_calls_leave_exemplars_in_the_openmetrics_exposition() {
         )),
         "{ok_line}"
     );
-    let error_line = exemplar_of(r#"errors_total{service="#);
+    let error_line = exemplar_of("errors_total{service=");
     assert!(error_line.contains(&failed.span_id), "{error_line}");
     let routed = span(&run.spans, "exemplar.route", false);
-    let extra_line = exemplar_of(r#"exemplar_route_seconds_bucket{service="#);
+    let extra_line = exemplar_of("exemplar_route_seconds_bucket{service=");
     assert!(extra_line.contains(r#"model="m1""#), "{extra_line}");
     assert!(extra_line.contains(&routed.span_id), "{extra_line}");
     let http_line = exemplar_of("http_request_duration_seconds_bucket{");
