@@ -9,7 +9,8 @@ mod setup;
 pub mod event;
 pub mod metrics;
 pub mod ops;
-// What observes: HTTP, the observed call, sampling, contracts, traces, logs.
+// What observes: HTTP, the observed call, sampling, contracts, baggage, traces, logs.
+pub mod baggage;
 pub mod contract;
 #[cfg(any(feature = "axum", feature = "reqwest"))]
 pub mod http;
@@ -18,6 +19,8 @@ mod observe;
 pub mod sampling;
 #[cfg(feature = "axum")]
 pub mod shutdown;
+#[cfg(feature = "tokio")]
+mod spawn;
 pub mod trace;
 // OTLP export under traces and logs: settings, TLS, transport, export threads.
 mod otlp;
@@ -44,6 +47,8 @@ pub use contract::{Observable, Redacted, record};
 pub use error::Error;
 pub use observe::probe::ObservedError;
 pub use setup::{Config, Guard, flush};
+#[cfg(feature = "tokio")]
+pub use spawn::{in_current_span, spawn, spawn_blocking};
 
 /// Instruments a function: a span named after the event, the duration histogram, the in-progress
 /// gauge, the error counter and the `<event>.started/completed/failed` log lines. The arguments

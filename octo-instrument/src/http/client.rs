@@ -44,6 +44,12 @@ impl SendTraced for reqwest::RequestBuilder {
             if let Some(context) = api::context(&span) {
                 propagation::inject(&context, request.headers_mut());
             }
+            if !request.headers().contains_key("baggage")
+                && let Some(baggage) = span.in_scope(crate::baggage::header)
+                && let Ok(value) = http::HeaderValue::from_str(&baggage)
+            {
+                request.headers_mut().insert("baggage", value);
+            }
             if !request.headers().contains_key(HEADER)
                 && let Some(id) = span.in_scope(RequestId::current)
             {

@@ -33,6 +33,7 @@ pub struct Config {
     pub(super) otlp_endpoint: Option<String>,
     pub(super) otlp_protocol: Option<OtlpProtocol>,
     pub(super) otlp_logs: Option<bool>,
+    pub(super) baggage_log_keys: Option<Vec<String>>,
     pub(super) value_length: Option<usize>,
     pub(super) span_attribute_count: Option<usize>,
     pub(super) log_queue_bytes: Option<usize>,
@@ -133,6 +134,23 @@ impl Config {
     /// ```
     pub fn otlp_logs(mut self, export: bool) -> Self {
         self.otlp_logs = Some(export);
+        self
+    }
+
+    /// The baggage keys copied onto log lines (see [`baggage`](crate::baggage)), unless
+    /// `OCTO_BAGGAGE_LOG_KEYS` (comma-separated) is set. None by default: baggage travels with
+    /// requests without being logged.
+    ///
+    /// ```
+    /// let config = octo_instrument::Config::new().baggage_log_keys(["tenant", "user_tier"]);
+    /// # let _ = config;
+    /// ```
+    pub fn baggage_log_keys<I, K>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = K>,
+        K: Into<String>,
+    {
+        self.baggage_log_keys = Some(keys.into_iter().map(Into::into).collect());
         self
     }
 

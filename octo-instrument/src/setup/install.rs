@@ -89,6 +89,7 @@ fn build(
     log_writer: Option<Box<dyn std::io::Write + Send>>,
 ) -> Result<(impl tracing::Subscriber + Send + Sync + use<>, Pipeline), Error> {
     settings.limits.install();
+    crate::baggage::set_log_keys(&settings.baggage_log_keys);
     let mut layer = LogLayer::with_identity(&settings.identity);
     let mut backgrounds = Vec::new();
     let queue_bytes = settings.limits.log_queue_bytes;

@@ -29,6 +29,8 @@ pub(super) struct Settings {
     pub(super) traces_disabled: bool,
     pub(super) limits: Limits,
     pub(super) span_pipeline: SpanPipeline,
+    /// The baggage keys copied onto log lines.
+    pub(super) baggage_log_keys: Vec<String>,
 }
 
 impl Config {
@@ -83,6 +85,10 @@ impl Config {
             logs_exporter == LogsExporter::Otlp && !traces_disabled,
         )?;
         let limits = self.limits()?;
+        let baggage_log_keys = match env::var("OCTO_BAGGAGE_LOG_KEYS") {
+            Some(value) => parse_baggage_keys(&value)?,
+            None => self.baggage_log_keys.clone().unwrap_or_default(),
+        };
         let span_pipeline = match env::var("OCTO_SPAN_PIPELINE") {
             Some(value) => parse_pipeline(&value)?,
             None => self.span_pipeline.unwrap_or_default(),
@@ -102,6 +108,7 @@ impl Config {
             traces_disabled,
             limits,
             span_pipeline,
+            baggage_log_keys,
         })
     }
 
@@ -140,6 +147,25 @@ impl Config {
             log_export_queue_records: size("OTEL_BLRP_MAX_QUEUE_SIZE")?
                 .unwrap_or(defaults.log_export_queue_records),
         })
+    }
+}
+
+/// `OCTO_BAGGAGE_LOG_KEYS`: comma-separated baggage keys (HTTP tokens).
+fn parse_baggage_keys(value: &str) -> Result<Vec<String>, Error> {
+    let keys: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if keys.iter().all(|key| crate::baggage::valid_key(key)) {
+        Ok(keys)
+    } else {
+        Err(Error::invalid(
+            "OCTO_BAGGAGE_LOG_KEYS",
+            value,
+            "comma-separated baggage keys, such as tenant,user_tier",
+        ))
     }
 }
 

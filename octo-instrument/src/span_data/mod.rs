@@ -49,8 +49,7 @@ pub(crate) fn with_span_ref<R>(
 
 /// Adds `key` with a string value to the fields every line inside `span` carries, without making
 /// it a span attribute: for what a line needs and the trace conventions have no attribute for
-/// (the request id).
-#[cfg(feature = "axum")]
+/// (the request id, allow-listed baggage).
 pub(crate) fn add_line_field(span: &Span, key: &'static str, value: &str) {
     use crate::encode::fields::SpanFields;
     with_span_ref(span, |span| {

@@ -74,6 +74,12 @@ impl RequestState {
         });
         set_request_attributes(&span, request, method, route.as_deref(), client);
         attach_request_id(&span, &request_id);
+        let baggage = request
+            .headers()
+            .get_all("baggage")
+            .iter()
+            .filter_map(|value| value.to_str().ok());
+        crate::baggage::attach(&span, crate::baggage::parse_header(baggage));
         request.extensions_mut().insert(request_id.clone());
 
         let in_flight = HTTP.start(method, &endpoint);
