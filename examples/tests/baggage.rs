@@ -1,7 +1,7 @@
 //! Baggage across both example services: an entry the caller sends reaches the orchestrator's
 //! lines and, through its call to the arm, the arm's lines, where its key is allow-listed
 //! (`OCTO_BAGGAGE_LOG_KEYS`); entries off the list travel without being logged. And the same
-//! through a Python service in between (FastAPI and httpx with OpenTelemetry's instrumentors),
+//! through a Python service in between (FastAPI and `httpx` with OpenTelemetry's instrumentors),
 //! which carries baggage and the trace with its own propagators.
 
 mod common;
