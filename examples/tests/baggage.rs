@@ -7,6 +7,28 @@
 mod common;
 
 use common::Service;
+use common::prometheus::free_port;
+
+/// Sends one task to the orchestrator with `request_id` and a `baggage` header; its status.
+fn send_task(orchestrator: &str, request_id: &str, baggage: &str) -> u16 {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            reqwest::Client::new()
+                .post(format!("http://{orchestrator}/api/v1/tasks"))
+                .header("content-type", "application/json")
+                .header("x-request-id", request_id)
+                .header("baggage", baggage)
+                .body(r#"{"prompt":"reverse a string","priority":5}"#)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+}
 
 #[test]
 fn baggage_sent_to_one_service_reaches_the_next_one_s_lines() {
@@ -17,25 +39,11 @@ fn baggage_sent_to_one_service_reaches_the_next_one_s_lines() {
         env!("CARGO_BIN_EXE_octollm-orchestrator"),
         &[keys, ("ARM_CODER_URL", &arm_url)],
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let status = runtime.block_on(async {
-        reqwest::Client::new()
-            .post(format!("http://{}/api/v1/tasks", orchestrator.addr))
-            .header("content-type", "application/json")
-            .header("x-request-id", "req_baggage_1")
-            .header(
-                "baggage",
-                "tenant=acme%20corp,user_tier=gold;ttl=60,secret=do-not-log",
-            )
-            .body(r#"{"prompt":"reverse a string","priority":5}"#)
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
+    let status = send_task(
+        &orchestrator.addr,
+        "req_baggage_1",
+        "tenant=acme%20corp,user_tier=gold;ttl=60,secret=do-not-log",
+    );
     assert_eq!(status, 201);
     let orchestrator_lines = orchestrator.stop();
     let arm_lines = arm.stop();
@@ -51,15 +59,6 @@ fn baggage_sent_to_one_service_reaches_the_next_one_s_lines() {
             assert!(line.get("secret").is_none(), "{service}: {line}");
         }
     }
-}
-
-/// A free port on 127.0.0.1.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]
@@ -102,22 +101,7 @@ fn baggage_and_the_trace_cross_a_python_service_in_between() {
         env!("CARGO_BIN_EXE_octollm-orchestrator"),
         &[keys, ("ARM_CODER_URL", &format!("http://{hop}"))],
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let status = runtime.block_on(async {
-        reqwest::Client::new()
-            .post(format!("http://{}/api/v1/tasks", orchestrator.addr))
-            .header("content-type", "application/json")
-            .header("x-request-id", "req_baggage_py")
-            .header("baggage", "tenant=globex")
-            .body(r#"{"prompt":"reverse a string","priority":5}"#)
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
+    let status = send_task(&orchestrator.addr, "req_baggage_py", "tenant=globex");
     let _ = python.kill();
     let _ = python.wait();
     assert_eq!(status, 201);

@@ -10,23 +10,14 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::Service;
-use common::prometheus::{Prometheus, encode, wait_until};
+use common::prometheus::{Prometheus, catalog, encode, wait_until};
 use octo_instrument_tests::otlp::Receiver;
 use octo_instrument_tests::require_tool;
-use octo_ops::{Options, ServiceCatalog};
+use octo_ops::Options;
 use serde_json::Value;
 
 const ORCHESTRATOR: &str = "octollm-orchestrator";
 const ARM: &str = "octollm-arm-coder";
-
-fn catalog(binary: &str) -> ServiceCatalog {
-    let output = Command::new(binary)
-        .arg("--print-catalog")
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    serde_json::from_slice(&output.stdout).expect("an exported catalog")
-}
 
 fn send_tasks(orchestrator: &str, count: usize) {
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::Service;
-use common::prometheus::{Api, Prometheus, wait_until};
+use common::prometheus::{Api, Prometheus, catalog, wait_until};
 use octo_instrument_tests::require_tool;
 use octo_ops::{Options, ServiceCatalog};
 use serde_json::Value;
@@ -60,15 +60,6 @@ fn send_tasks(orchestrator: &str) {
             assert_eq!(response.status().as_u16(), expected, "{id}");
         }
     });
-}
-
-fn catalog(binary: &str) -> ServiceCatalog {
-    let output = Command::new(binary)
-        .arg("--print-catalog")
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    serde_json::from_slice(&output.stdout).expect("an exported catalog")
 }
 
 /// `expr > 5` → `expr`: the part of a rule that must return data while the alert is silent.

@@ -61,7 +61,8 @@ impl Drop for Prometheus {
     }
 }
 
-fn free_port() -> u16 {
+/// A free port on 127.0.0.1.
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -130,4 +131,14 @@ pub(crate) fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// The catalog an example service binary exports (`--print-catalog`).
+pub(crate) fn catalog(binary: &str) -> octo_ops::ServiceCatalog {
+    let output = Command::new(binary)
+        .arg("--print-catalog")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    serde_json::from_slice(&output.stdout).expect("an exported catalog")
 }

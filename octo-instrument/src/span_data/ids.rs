@@ -167,6 +167,12 @@ impl EnteredParent {
 /// one it made lately.
 #[inline]
 pub(crate) fn ids_of(id: &Id) -> Option<([u8; 16], [u8; 8])> {
+    known_here(id).map(|ids| (ids.trace_id, ids.span_id))
+}
+
+/// What this thread knows of span `id`: a span it entered, or one it made lately.
+#[inline]
+fn known_here(id: &Id) -> Option<KnownIds> {
     let id = id.into_u64();
     LOCAL
         .try_with(|local| {
@@ -177,7 +183,7 @@ pub(crate) fn ids_of(id: &Id) -> Option<([u8; 16], [u8; 8])> {
                 .rev()
                 .chain(local.recent.iter())
                 .find(|entry| entry.id == id && !entry.unknown)
-                .map(|entry| (entry.ids.trace_id, entry.ids.span_id))
+                .map(|entry| entry.ids)
         })
         .ok()
         .flatten()
@@ -220,21 +226,7 @@ pub(crate) fn ids_of_anywhere(id: &Id) -> Option<([u8; 16], [u8; 8])> {
 /// The ids of span `id` where its trace is sampled (exported): what an exemplar may link to.
 /// From this thread, else from the current subscriber's native span table.
 pub(crate) fn sampled_ids_of(id: &Id) -> Option<([u8; 16], [u8; 8])> {
-    let raw = id.into_u64();
-    let local = LOCAL
-        .try_with(|local| {
-            let local = local.borrow();
-            local
-                .entered
-                .iter()
-                .rev()
-                .chain(local.recent.iter())
-                .find(|entry| entry.id == raw && !entry.unknown)
-                .map(|entry| entry.ids)
-        })
-        .ok()
-        .flatten();
-    match local {
+    match known_here(id) {
         Some(ids) => ids.sampled.then_some((ids.trace_id, ids.span_id)),
         None => LOOKUP
             .get()
