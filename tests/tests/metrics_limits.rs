@@ -1,7 +1,6 @@
 //! Metrics that a client cannot inflate and that never take the service down (issue 9):
 //! - a `labels(...)` family keeps at most `max_series` label sets; new ones go to one overflow
 //!   series, counted;
-//! - a family that cannot be registered is reported and counted, and `render()` still answers;
 //! - the standalone `/metrics` listener answers a scrape at once behind idle connections and a
 //!   slow client, and refuses an oversized request head.
 #![allow(clippy::float_cmp)] // counters are small integers, exact in f64
@@ -82,36 +81,6 @@ fn long_label_values_are_cut() {
     assert_eq!(
         metric("octo_telemetry_truncated_total", &[("signal", "metrics")]).unwrap(),
         before + 1.0
-    );
-}
-
-#[observed(event = "test.limits.taken", histogram = "test_limits_taken_seconds")]
-fn taken() {}
-
-#[test]
-fn a_family_that_cannot_be_registered_is_counted_and_render_still_answers() {
-    // The user's own collector takes the name first.
-    let mine = prometheus::IntCounter::new("test_limits_taken_seconds", "mine").unwrap();
-    octo_instrument::metrics::registry()
-        .register(Box::new(mine))
-        .unwrap();
-    taken();
-    let text = octo_instrument::metrics::render();
-    assert!(text.contains("# TYPE test_limits_taken_seconds counter"));
-    assert_eq!(
-        metric(
-            "octo_telemetry_registration_failures_total",
-            &[("family", "test_limits_taken_seconds")]
-        ),
-        Some(1.0)
-    );
-    assert_eq!(
-        metric(
-            "event_duration_seconds_count",
-            &[("event", "test.limits.taken"), ("outcome", "ok")]
-        ),
-        Some(1.0),
-        "the call itself is observed"
     );
 }
 
