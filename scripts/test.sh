@@ -29,4 +29,4 @@ cargo test --workspace --all-features
 OCTO_SPAN_PIPELINE=opentelemetry-sdk cargo test --workspace --all-features \
   --test http_server --test http_hostile --test http_limits --test trace_faults --test secrets \
   --test python_interop --test two_services --test contracts --test span_lifecycle \
-  --test otlp_export
+  --test otlp_export --test exemplars

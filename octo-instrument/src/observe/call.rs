@@ -185,10 +185,7 @@ impl ObservedCall {
     /// it ended (`elapsed` after its start).
     #[inline]
     fn exemplar(&self, elapsed: Duration) -> Option<Sampled> {
-        let (trace_id, span_id) = self
-            .span
-            .id()
-            .and_then(|id| crate::span_data::sampled_ids_of(&id))?;
+        let (trace_id, span_id) = crate::trace::api::sampled_ids(&self.span)?;
         Some(Sampled {
             trace_id,
             span_id,

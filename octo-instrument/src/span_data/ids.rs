@@ -206,6 +206,12 @@ pub(crate) fn set_lookup(lookup: Lookup) {
     let _ = LOOKUP.set(lookup);
 }
 
+/// Whether an OpenTelemetry SDK layer exists in the process.
+#[cfg(feature = "otel-sdk")]
+pub(crate) fn sdk_layer_exists() -> bool {
+    SDK_LAYER.load(Ordering::Relaxed)
+}
+
 /// Notes that an OpenTelemetry SDK layer exists (see [`known_without_entering`]).
 #[cfg(feature = "otel-sdk")]
 pub(crate) fn sdk_layer_made() {

@@ -7,13 +7,13 @@
 
 mod ids;
 
-#[cfg(feature = "otel-sdk")]
-pub(crate) use ids::sdk_layer_made;
 pub(crate) use ids::{
     EnteredParent, KnownIds, enter, enter_known, enter_unknown, exit, forget_ids, ids_of,
     ids_of_anywhere, known_without_entering, remember_ids, sampled_ids_of, set_lookup,
     with_current_ids,
 };
+#[cfg(feature = "otel-sdk")]
+pub(crate) use ids::{sdk_layer_exists, sdk_layer_made};
 
 use tracing::Span;
 use tracing_subscriber::Registry;

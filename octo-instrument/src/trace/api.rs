@@ -143,6 +143,13 @@ pub(crate) fn record_failure(span: &Span, failure: &Failure<'_>) {
     }
 }
 
+/// The trace and span ids of `span` where its trace is sampled (exported): what an exemplar may
+/// point to. From the thread's span ids (the native pipeline), else the SDK's context.
+pub(crate) fn sampled_ids(span: &Span) -> Option<([u8; 16], [u8; 8])> {
+    let id = span.id()?;
+    crate::span_data::sampled_ids_of(&id).or_else(|| sdk::sampled_ids(span))
+}
+
 /// The trace context of `span`, to propagate to the next service.
 #[cfg(feature = "reqwest")]
 pub(crate) fn context(span: &Span) -> Option<TraceContext> {
@@ -229,6 +236,19 @@ mod sdk {
         span.add_event("exception", attributes);
     }
 
+    pub(super) fn sampled_ids(span: &Span) -> Option<([u8; 16], [u8; 8])> {
+        // Only where an SDK layer exists: asking a native span for its SDK context costs a
+        // lookup that finds nothing.
+        if !crate::span_data::sdk_layer_exists() {
+            return None;
+        }
+        let context = span.context();
+        let span = context.span();
+        let context = span.span_context();
+        (context.is_valid() && context.is_sampled())
+            .then(|| (context.trace_id().to_bytes(), context.span_id().to_bytes()))
+    }
+
     pub(super) fn set_code(span: &Span, code: &'static crate::span_data::CodeLocation) {
         // Only spans of the SDK's layer: `context()` is invalid elsewhere.
         if span.is_disabled() || !span.context().span().span_context().is_valid() {
@@ -304,6 +324,10 @@ mod sdk {
     pub(super) fn set_error(_: &Span, _: &dyn Display) {}
 
     pub(super) fn record_failure(_: &Span, _: &super::Failure<'_>) {}
+
+    pub(super) fn sampled_ids(_: &Span) -> Option<([u8; 16], [u8; 8])> {
+        None
+    }
 
     #[cfg(feature = "reqwest")]
     pub(super) fn context(_: &Span) -> Option<TraceContext> {

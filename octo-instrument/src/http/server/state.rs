@@ -114,10 +114,7 @@ impl RequestState {
 
     /// The request as an exemplar of its series, where its trace is sampled.
     fn exemplar(&self, elapsed: Duration) -> Option<crate::prom::exemplars::Sampled> {
-        let (trace_id, span_id) = self
-            .span
-            .id()
-            .and_then(|id| crate::span_data::sampled_ids_of(&id))?;
+        let (trace_id, span_id) = api::sampled_ids(&self.span)?;
         Some(crate::prom::exemplars::Sampled {
             trace_id,
             span_id,
