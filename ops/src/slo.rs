@@ -144,11 +144,20 @@ impl Objective {
                 format!("{} / {calls}", rate("count", &failed))
             }
             // `or` keeps the first term a (service, event) has: the smallest bound it exports.
-            // The runtime writes `le` as Rust displays the bound, in both exposition formats.
+            // The runtime writes `le` as Rust displays the bound (`2`); Prometheus 3 stores a
+            // whole bound as `2.0`: the matcher takes both.
             Bad::Slower(threshold) => {
                 let fast: Vec<String> = bounds_at_or_above(threshold)
                     .iter()
-                    .map(|bound| rate("bucket", &format!(r#"{selector},le="{bound}""#)))
+                    .map(|bound| {
+                        let text = bound.to_string();
+                        let le = if text.contains(['.', 'e', 'E']) {
+                            format!(r#"le="{text}""#)
+                        } else {
+                            format!(r#"le=~"{text}(\\.0)?""#)
+                        };
+                        rate("bucket", &format!("{selector},{le}"))
+                    })
                     .collect();
                 format!("1 - ({}) / {calls}", fast.join(" or "))
             }
@@ -280,7 +289,7 @@ mod tests {
         };
         assert_eq!(
             slow.ratio("s", "a.b", "5m"),
-            r#"1 - (sum by (service, event) (rate(event_duration_seconds_bucket{service="s",event="a.b",le="2"}[5m])) or sum by (service, event) (rate(event_duration_seconds_bucket{service="s",event="a.b",le="2.5"}[5m]))) / sum by (service, event) (rate(event_duration_seconds_count{service="s",event="a.b"}[5m]))"#
+            r#"1 - (sum by (service, event) (rate(event_duration_seconds_bucket{service="s",event="a.b",le=~"2(\\.0)?"}[5m])) or sum by (service, event) (rate(event_duration_seconds_bucket{service="s",event="a.b",le="2.5"}[5m]))) / sum by (service, event) (rate(event_duration_seconds_count{service="s",event="a.b"}[5m]))"#
         );
         assert_eq!(
             slow.record("30m"),

@@ -71,7 +71,8 @@ fn unescape(inner: &str, out: &mut String) -> bool {
                     if chars.next() != Some('\\') || chars.next() != Some('u') {
                         return false;
                     }
-                    let Some(low) = hex4(&mut chars) else {
+                    let Some(low) = hex4(&mut chars).filter(|low| (0xDC00..0xE000).contains(low))
+                    else {
                         return false;
                     };
                     0x10000 + ((high - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3FF)

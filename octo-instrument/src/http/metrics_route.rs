@@ -17,5 +17,11 @@ pub async fn metrics(headers: http::HeaderMap) -> impl IntoResponse {
         .get(http::header::ACCEPT)
         .and_then(|value| value.to_str().ok());
     let (content_type, body) = crate::metrics::negotiate(accept);
-    ([(http::header::CONTENT_TYPE, content_type)], body)
+    (
+        [
+            (http::header::CONTENT_TYPE, content_type),
+            (http::header::VARY, "accept"),
+        ],
+        body,
+    )
 }

@@ -14,12 +14,8 @@ use crate::encode::protobuf::{
     AnyValue, LENGTH_DELIMITED, bytes, fixed64, key_value, nested, string, tag, varint,
     varint_field,
 };
-use crate::otlp::exporter::{Batcher, Exporter, Released};
+use crate::otlp::exporter::{Batcher, Exporter, MAX_REQUEST_BYTES, Released};
 use crate::otlp::{OtlpSettings, Resource};
-
-/// Bytes of records in one export request at most (past the first record), well under the 4 MiB
-/// a gRPC server takes by default.
-const MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
 
 /// What one line holds, besides its fields.
 pub(crate) struct Record<'a> {
@@ -241,6 +237,10 @@ impl Batcher for LogBatcher {
         self.start += length;
         if self.frames.is_empty() {
             self.bytes.clear();
+            self.start = 0;
+        } else if self.start > self.bytes.len() / 2 {
+            // Under steady load the buffer never empties: drop the part already sent.
+            self.bytes.drain(..self.start);
             self.start = 0;
         }
         count

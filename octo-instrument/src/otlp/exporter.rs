@@ -20,6 +20,10 @@ use crate::handoff::{Handoff, MAX_BATCHES, Place};
 
 /// Items per export request.
 pub(crate) const MAX_BATCH: usize = 512;
+/// Bytes of items in one export request at most (past its first item), well under the 4 MiB a
+/// gRPC server takes by default: a batch of failed spans with long messages and cause chains
+/// must not be refused whole.
+pub(crate) const MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
 /// How long an item waits, at most, before its batch is sent.
 const SCHEDULED_DELAY: Duration = Duration::from_secs(1);
 /// Export requests in flight at once: the next batch is gathered and encoded while others
@@ -43,10 +47,25 @@ pub(crate) trait Batcher: Send + 'static {
     /// Items waiting for a request.
     fn waiting(&self) -> usize;
 
-    /// Encodes the oldest waiting items, at most `max` of them, as one export request into
-    /// `out` (cleared first), telling `released` the batch and bytes each came from; returns how
-    /// many it encoded.
+    /// Encodes the oldest waiting items, at most `max` of them and [`MAX_REQUEST_BYTES`] (at
+    /// least one), as one export request into `out` (cleared first), telling `released` the
+    /// batch and bytes each came from; returns how many it encoded.
     fn encode(&mut self, out: &mut Vec<u8>, max: usize, released: &mut Released) -> usize;
+}
+
+/// How many of the items whose sizes `sizes` gives (oldest first) go into one request: at most
+/// `max`, and at most [`MAX_REQUEST_BYTES`] together, but at least one.
+pub(crate) fn within_request(sizes: impl Iterator<Item = usize>, max: usize) -> usize {
+    let mut count = 0;
+    let mut bytes = 0;
+    for size in sizes.take(max) {
+        if count > 0 && bytes + size > MAX_REQUEST_BYTES {
+            break;
+        }
+        count += 1;
+        bytes += size;
+    }
+    count
 }
 
 /// The bytes and items encoded from each handoff batch, to give back to its budget.
@@ -272,7 +291,11 @@ impl<B: Batcher> Worker<B> {
                 self.handoff.release(index, bytes, items);
             }
         }
-        self.oldest = (self.batcher.waiting() > 0).then(Instant::now);
+        // Items left over keep the time of the oldest taken with them: they have waited that
+        // long at most, and go out within `SCHEDULED_DELAY` of it.
+        if self.batcher.waiting() == 0 {
+            self.oldest = None;
+        }
         let transport = transport.clone();
         in_flight.push(runtime.spawn(async move { (transport.send(body).await, count as u64) }));
     }

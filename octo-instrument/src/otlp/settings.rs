@@ -87,6 +87,9 @@ pub(crate) enum Compression {
 #[derive(Clone)]
 pub(crate) struct OtlpSettings {
     pub(crate) signal: Signal,
+    /// The variable the endpoint came from (the generic one for a builder value or the
+    /// default), for errors about it.
+    pub(crate) endpoint_variable: &'static str,
     /// The URL requests go to, with its scheme: for HTTP, already ending in the signal's path.
     pub(crate) endpoint: String,
     pub(crate) protocol: OtlpProtocol,
@@ -232,10 +235,11 @@ pub(crate) fn settings(
     let _ = (variable, tls_wanted);
     Ok(Some(OtlpSettings {
         signal,
+        endpoint_variable: variable,
         endpoint,
         protocol,
         timeout: timeout(variables)?,
-        headers: headers(variables)?,
+        headers: headers(variables, protocol)?,
         compression: compression(variables)?,
         #[cfg(feature = "otlp")]
         tls,
@@ -277,8 +281,9 @@ fn compression(variables: &Variables) -> Result<Compression, Error> {
 }
 
 /// The generic variable then the signal's (which wins on a shared key): `key=value` pairs,
-/// comma-separated, values percent-decoded.
-fn headers(variables: &Variables) -> Result<Vec<(String, String)>, Error> {
+/// comma-separated, values percent-decoded to visible ASCII (what both an HTTP header and gRPC
+/// ASCII metadata can carry; gRPC's binary `-bin` keys are refused).
+fn headers(variables: &Variables, protocol: OtlpProtocol) -> Result<Vec<(String, String)>, Error> {
     let mut headers: Vec<(String, String)> = Vec::new();
     for variable in [variables.headers[1], variables.headers[0]] {
         let Some(value) = env::var(variable) else {
@@ -288,7 +293,8 @@ fn headers(variables: &Variables) -> Result<Vec<(String, String)>, Error> {
             Error::invalid(
                 variable,
                 &value,
-                "comma-separated key=value pairs, such as api-key=secret,tenant=a",
+                "comma-separated key=value pairs of visible ASCII (percent-encoded), \
+                 such as api-key=secret,tenant=a",
             )
         };
         for pair in value.split(',').filter(|pair| !pair.trim().is_empty()) {
@@ -299,7 +305,9 @@ fn headers(variables: &Variables) -> Result<Vec<(String, String)>, Error> {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
             let decoded = percent_decode(raw.trim()).ok_or_else(invalid)?;
-            if !valid_key || decoded.chars().any(char::is_control) {
+            let visible = decoded.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
+            let binary = protocol == OtlpProtocol::Grpc && key.ends_with("-bin");
+            if !valid_key || !visible || binary {
                 return Err(invalid());
             }
             headers.retain(|(k, _)| *k != key);

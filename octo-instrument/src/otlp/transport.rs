@@ -59,6 +59,46 @@ fn connector(settings: &OtlpSettings, h2: bool) -> HttpsConnector<HttpConnector>
     }
 }
 
+/// The gRPC channel's connector: for a TLS endpoint, whatever URI tonic dials is dialled as
+/// `https` (through rustls, never in plaintext).
+#[derive(Clone)]
+struct Dial {
+    connector: HttpsConnector<HttpConnector>,
+    tls: bool,
+}
+
+impl tower_service::Service<http::Uri> for Dial {
+    type Response = <HttpsConnector<HttpConnector> as tower_service::Service<http::Uri>>::Response;
+    type Error = <HttpsConnector<HttpConnector> as tower_service::Service<http::Uri>>::Error;
+    type Future = <HttpsConnector<HttpConnector> as tower_service::Service<http::Uri>>::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.connector.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let uri = if self.tls {
+            with_scheme(uri.clone(), http::uri::Scheme::HTTPS).unwrap_or(uri)
+        } else {
+            uri
+        };
+        self.connector.call(uri)
+    }
+}
+
+/// `uri` with another scheme.
+fn with_scheme(uri: http::Uri, scheme: http::uri::Scheme) -> Result<http::Uri, String> {
+    let mut parts = uri.into_parts();
+    parts.scheme = Some(scheme);
+    if parts.path_and_query.is_none() {
+        parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+    }
+    http::Uri::from_parts(parts).map_err(|err| err.to_string())
+}
+
 /// A gzip stream of `body`.
 fn gzip(body: &[u8]) -> Bytes {
     use std::io::Write as _;
@@ -78,11 +118,30 @@ impl Transport {
     pub(crate) fn new(settings: &OtlpSettings) -> Result<Self, String> {
         match settings.protocol {
             OtlpProtocol::Grpc => {
-                let channel = Endpoint::from_shared(settings.endpoint.clone())
-                    .map_err(|err| err.to_string())?
+                let uri: http::Uri = settings
+                    .endpoint
+                    .parse()
+                    .map_err(|err: http::uri::InvalidUri| err.to_string())?;
+                let tls = settings.tls.is_some();
+                // tonic is handed an `http` URI to dial and the `https` one as the requests'
+                // origin: built with its own TLS features (another crate of the service may
+                // turn them on), tonic refuses an `https` URI it has no TLS configuration for,
+                // while our connector does the TLS.
+                let dial = if tls {
+                    with_scheme(uri.clone(), http::uri::Scheme::HTTP)?
+                } else {
+                    uri.clone()
+                };
+                let mut endpoint = Endpoint::from(dial)
                     .connect_timeout(settings.timeout)
-                    .timeout(settings.timeout)
-                    .connect_with_connector_lazy(connector(settings, true));
+                    .timeout(settings.timeout);
+                if tls {
+                    endpoint = endpoint.origin(uri);
+                }
+                let channel = endpoint.connect_with_connector_lazy(Dial {
+                    connector: connector(settings, true),
+                    tls,
+                });
                 let mut headers = tonic::metadata::MetadataMap::new();
                 for (key, value) in &settings.headers {
                     let key = tonic::metadata::MetadataKey::from_bytes(key.as_bytes())

@@ -125,6 +125,9 @@ fn store(slot: &Slot, key: u64, ids: ([u8; 16], [u8; 8]), value: f64, now: u64) 
     {
         return;
     }
+    // The odd sequence number is seen before any of the stores below: a reader that reads a
+    // new value also sees the slot marked as being written (crossbeam's `SeqLock::write`).
+    fence(Ordering::Release);
     let (trace_high, trace_low) = ids.0.split_at(8);
     slot.key.store(key, Ordering::Relaxed);
     slot.trace_high.store(

@@ -34,8 +34,15 @@ pub(crate) fn accepted(accept: &str) -> bool {
                 Some(best.map_or(q, |b| b.max(q)))
             })
     };
+    // The classic text is what `text/plain`, `text/*` or `*/*` accept.
+    let plain = ["text/plain", "text/*", "*/*"]
+        .into_iter()
+        .filter_map(quality)
+        .fold(None, |best: Option<f64>, q| {
+            Some(best.map_or(q, |b| b.max(q)))
+        });
     match quality("application/openmetrics-text") {
-        Some(q) if q > 0.0 => quality("text/plain").is_none_or(|plain| q >= plain),
+        Some(q) if q > 0.0 => plain.is_none_or(|plain| q >= plain),
         _ => false,
     }
 }
@@ -262,5 +269,6 @@ mod tests {
         assert!(!accepted(""));
         assert!(!accepted("text/plain,application/openmetrics-text;q=0.5"));
         assert!(!accepted("application/openmetrics-text;q=0"));
+        assert!(!accepted("application/openmetrics-text;q=0.9,*/*"));
     }
 }

@@ -122,9 +122,11 @@ impl Config {
         self
     }
 
-    /// Whether every log line is also exported as an OTLP log record, to the same collector as
-    /// the spans (or `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`), unless `OTEL_LOGS_EXPORTER` says
-    /// (`otlp` or `none`). Off by default: lines go to stdout either way.
+    /// Whether every log line is also exported as an OTLP log record, unless
+    /// `OTEL_LOGS_EXPORTER` says (`otlp` or `none`). Off by default: lines go to stdout either
+    /// way. Records go to `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, else the base endpoint
+    /// (`OTEL_EXPORTER_OTLP_ENDPOINT` or [`otlp_endpoint`](Self::otlp_endpoint)), else the
+    /// specification's default (`http://localhost:4317`, or `:4318` for HTTP).
     ///
     /// ```
     /// let config = octo_instrument::Config::new()

@@ -180,7 +180,7 @@ fn log_export(settings: &Settings) -> Result<Option<Arc<LogExport>>, Error> {
     .map(|export| Some(Arc::new(export)))
     .map_err(|reason| {
         Error::invalid(
-            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+            otlp.endpoint_variable,
             &otlp.endpoint,
             format!("an endpoint the OTLP exporter accepts ({reason})"),
         )

@@ -82,6 +82,9 @@ pub(crate) struct Failure<'a> {
     pub(crate) source: Option<&'a (dyn std::error::Error + 'a)>,
 }
 
+/// Causes an `exception.stacktrace` lists at most.
+const MAX_CAUSES: usize = 32;
+
 impl Failure<'_> {
     /// `exception.message` and `exception.stacktrace`, each at most `max` bytes: the message,
     /// and the causes below it (`Caused by:` and one numbered line each), empty without any.
@@ -97,7 +100,8 @@ impl Failure<'_> {
         let mut budget = crate::limits::Budget::new(&mut chain, max);
         let mut cause = self.source.and_then(std::error::Error::source);
         let mut index = 0;
-        while let Some(error) = cause {
+        // A cycle of causes, or a very deep chain, stops at the value limit or 32 causes.
+        while let Some(error) = cause.filter(|_| index < MAX_CAUSES && !budget.exceeded) {
             if index == 0 {
                 let _ = budget.write_str("Caused by:");
             }

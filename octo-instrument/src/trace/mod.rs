@@ -117,7 +117,7 @@ impl Tracing {
         }
         let rejected = |settings: Option<&OtlpSettings>, reason: String| {
             Error::invalid(
-                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                settings.map_or("OTEL_EXPORTER_OTLP_ENDPOINT", |s| s.endpoint_variable),
                 settings.map_or("", |s| s.endpoint.as_str()),
                 format!("an endpoint the OTLP exporter accepts ({reason})"),
             )

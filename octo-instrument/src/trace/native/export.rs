@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::encode;
 use super::record::{Pool, SpanRecord};
-use crate::otlp::exporter::{Batcher, Exporter, Released};
+use crate::otlp::exporter::{Batcher, Exporter, Released, within_request};
 use crate::otlp::{OtlpSettings, Resource};
 
 /// Finished spans waiting in a calling thread's batch.
@@ -91,7 +91,7 @@ impl Batcher for SpanBatcher {
     }
 
     fn encode(&mut self, out: &mut Vec<u8>, max: usize, released: &mut Released) -> usize {
-        let count = self.waiting.len().min(max);
+        let count = within_request(self.waiting.iter().map(|record| record.bytes()), max);
         encode::request(out, &self.resource, &self.waiting[..count]);
         for record in self.waiting.drain(..count) {
             released.add(record.queue_slot, record.bytes());

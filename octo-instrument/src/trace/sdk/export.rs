@@ -22,7 +22,7 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use prost::Message as _;
 
 use crate::otlp::OtlpSettings;
-use crate::otlp::exporter::{Batcher, Exporter, Released};
+use crate::otlp::exporter::{Batcher, Exporter, Released, within_request};
 
 /// Finished spans waiting in a calling thread's batch, each with its bytes and batch index.
 #[derive(Default)]
@@ -119,7 +119,7 @@ impl Batcher for SdkBatcher {
     }
 
     fn encode(&mut self, out: &mut Vec<u8>, max: usize, released: &mut Released) -> usize {
-        let count = self.waiting.len().min(max);
+        let count = within_request(self.waiting.iter().map(|(_, size, _)| *size), max);
         let spans = self
             .waiting
             .drain(..count)
