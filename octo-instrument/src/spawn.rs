@@ -4,6 +4,11 @@
 //! the current subscriber, for a service that sets its own with `Config::dispatch`) into the
 //! task; [`in_current_span`] does the same for any future (a `JoinSet`'s, a `select!` arm).
 //!
+//! The task holds the span open until it ends (the span is closed and exported when its last
+//! handle goes): a fire-and-forget job started in a handler lengthens the request's span to
+//! its own end. For work that should outlive the request as its own operation, start a new span
+//! in the task that `follows_from` the request's.
+//!
 //! To make the plain calls stand out in review, a service can forbid them in its `clippy.toml`:
 //!
 //! ```toml
