@@ -10,14 +10,10 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::Service;
-use common::prometheus::{Prometheus, catalog, encode, wait_until};
+use common::prometheus::{Prometheus, both_services, encode, wait_until};
 use octo_instrument_tests::otlp::Receiver;
 use octo_instrument_tests::require_tool;
-use octo_ops::Options;
 use serde_json::Value;
-
-const ORCHESTRATOR: &str = "octollm-orchestrator";
-const ARM: &str = "octollm-arm-coder";
 
 fn send_tasks(orchestrator: &str, count: usize) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -66,14 +62,7 @@ fn prometheus_stores_exemplars_that_lead_to_the_traces_and_the_lines() {
         env!("CARGO_BIN_EXE_octollm-orchestrator"),
         &[export[0], ("ARM_CODER_URL", &arm_url)],
     );
-    let catalogs = [
-        catalog(env!("CARGO_BIN_EXE_octollm-orchestrator")),
-        catalog(env!("CARGO_BIN_EXE_octollm-arm-coder")),
-    ];
-    let mut options = Options::new()
-        .target(ORCHESTRATOR, &orchestrator.addr)
-        .target(ARM, &arm.addr);
-    options.scrape_interval = "1s".into();
+    let (catalogs, options) = both_services(&orchestrator.addr, &arm.addr);
     let config_dir = work.join("config");
     octo_ops::generate(&catalogs, &options)
         .unwrap()

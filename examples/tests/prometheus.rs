@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::Service;
-use common::prometheus::{Api, Prometheus, catalog, wait_until};
+use common::prometheus::{Api, Prometheus, both_services, wait_until};
 use octo_instrument_tests::require_tool;
 use octo_ops::{Options, ServiceCatalog};
 use serde_json::Value;
@@ -92,14 +92,7 @@ fn the_generated_artifacts_work_against_a_running_prometheus() {
     );
 
     // Generate from what the binaries export, pointing at where they run.
-    let catalogs = [
-        catalog(env!("CARGO_BIN_EXE_octollm-orchestrator")),
-        catalog(env!("CARGO_BIN_EXE_octollm-arm-coder")),
-    ];
-    let mut options = Options::new()
-        .target(ORCHESTRATOR, &orchestrator.addr)
-        .target(ARM, &arm.addr);
-    options.scrape_interval = "1s".into();
+    let (catalogs, mut options) = both_services(&orchestrator.addr, &arm.addr);
     options.log_dir = log_dir_text.into();
     let artifacts = octo_ops::generate(&catalogs, &options).unwrap();
     let config_dir = work.join("config");

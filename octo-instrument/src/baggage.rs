@@ -206,26 +206,17 @@ pub(crate) fn parse_header<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<
     entries
 }
 
-/// `%XX` decoded, the result UTF-8 without control characters; `None` otherwise.
+/// A baggage value decoded: `None` where it holds a character the specification's
+/// `baggage-octet` excludes, a broken `%XX`, or decodes to control characters.
 #[cfg(any(feature = "axum", test))]
 fn percent_decode(text: &str) -> Option<String> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut bytes = text.bytes();
-    while let Some(byte) = bytes.next() {
-        match byte {
-            b'%' => {
-                let high = char::from(bytes.next()?).to_digit(16)?;
-                let low = char::from(bytes.next()?).to_digit(16)?;
-                out.push(u8::try_from(high * 16 + low).ok()?);
-            }
-            b'"' | b',' | b';' | b'\\' | b' ' => return None,
-            byte if byte.is_ascii_control() => return None,
-            byte => out.push(byte),
-        }
+    if text
+        .bytes()
+        .any(|b| b"\",;\\ ".contains(&b) || b.is_ascii_control())
+    {
+        return None;
     }
-    String::from_utf8(out)
-        .ok()
-        .filter(|value| !value.chars().any(char::is_control))
+    crate::encode::percent::decode(text).filter(|value| !value.chars().any(char::is_control))
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@
 mod configs;
 pub mod dashboard;
 pub mod grafana;
+mod rule;
 pub mod rules;
 pub mod slo;
 

@@ -7,24 +7,8 @@ use octo_instrument_core::families::{
     self, ERRORS, EVENT_DURATION, HTTP_REQUEST_DURATION, OUTCOMES, labels,
 };
 
+pub use crate::rule::Rule;
 use crate::{Event, Options, ServiceCatalog, camel, quoted, slo};
-
-/// One generated alerting rule.
-#[derive(Clone, Debug)]
-pub struct Rule {
-    /// The alert's name.
-    pub alert: String,
-    /// Its PromQL expression.
-    pub expr: String,
-    /// How long the expression must hold.
-    pub for_: &'static str,
-    /// `warning` or `critical`.
-    pub severity: &'static str,
-    /// The `summary` annotation.
-    pub summary: String,
-    /// The `description` annotation.
-    pub description: String,
-}
 
 /// `TelemetryDropped`'s expression: every counter of incomplete telemetry, one `cause` each.
 /// Lines and spans dropped, values cut at their limit, label sets sent to the overflow series:

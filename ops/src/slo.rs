@@ -12,7 +12,7 @@
 use octo_instrument_core::buckets;
 use octo_instrument_core::families::{EVENT_DURATION, OUTCOMES};
 
-use crate::rules::Rule;
+use crate::rule::Rule;
 use crate::{Event, ServiceCatalog, camel};
 
 /// The windows recorded for every objective.

@@ -6,29 +6,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use octo_instrument_tests::{python_has, require_tool};
+use octo_instrument_tests::{python, python_has, require_tool};
 use octo_ops::grafana::{DASHBOARDS_FILE, DATASOURCES_FILE, LOKI_UID, PROMETHEUS_UID, TEMPO_UID};
 use serde_json::Value;
 
 /// A line as the runtime writes it (DESIGN.md's example).
 const LINE: &str = r#"{"timestamp":"2025-11-10T10:30:45.123456Z","level":"info","event":"task.created","service":"octollm-orchestrator","request_id":"req_9f86d081884c7d65","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}"#;
-
-fn python(script: &str, args: &[&str]) -> String {
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
 
 /// The YAML file, parsed by Python's `yaml`, as JSON.
 fn yaml(path: &Path) -> Value {

@@ -197,6 +197,22 @@ pub fn python_has(modules: &str) -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// Runs `python3 -c script args...`; its standard output (it must succeed).
+pub fn python(script: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
 /// Runs the `octo-probe` process (`binary` is `env!("CARGO_BIN_EXE_octo-probe")`) with only the
 /// given configuration variables set, and returns what it wrote and how it exited.
 pub fn probe(binary: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {

@@ -1,7 +1,6 @@
 //! W3C trace context with the Python OpenTelemetry SDK (PyPI): a `traceparent` it makes is
 //! continued by our server, and one our client sends is accepted by its propagator.
 
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -39,32 +38,15 @@ print(json.dumps({"valid": sc.is_valid, "remote": sc.is_remote,
                   "sampled": sc.trace_flags.sampled}))
 "#;
 
-fn python_sdk() -> bool {
-    Command::new("python3")
-        .args(["-c", "import opentelemetry.sdk"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
+/// `python3 -c script args...`, its output read as one JSON object.
 fn python(script: &str, args: &[&str]) -> Value {
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("one JSON object")
+    serde_json::from_str(&octo_instrument_tests::python(script, args)).expect("one JSON object")
 }
 
 #[test]
 fn our_server_continues_a_trace_the_python_sdk_started() {
     if !require_tool(
-        python_sdk(),
+        octo_instrument_tests::python_has("opentelemetry.sdk"),
         "the Python OpenTelemetry SDK (pip opentelemetry-sdk)",
     ) {
         return;
@@ -106,7 +88,7 @@ fn our_server_continues_a_trace_the_python_sdk_started() {
 #[test]
 fn the_python_sdk_accepts_the_traceparent_our_client_sends() {
     if !require_tool(
-        python_sdk(),
+        octo_instrument_tests::python_has("opentelemetry.sdk"),
         "the Python OpenTelemetry SDK (pip opentelemetry-sdk)",
     ) {
         return;

@@ -134,11 +134,29 @@ pub(crate) fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -
 }
 
 /// The catalog an example service binary exports (`--print-catalog`).
-pub(crate) fn catalog(binary: &str) -> octo_ops::ServiceCatalog {
+fn catalog(binary: &str) -> octo_ops::ServiceCatalog {
     let output = Command::new(binary)
         .arg("--print-catalog")
         .output()
         .unwrap();
     assert!(output.status.success());
     serde_json::from_slice(&output.stdout).expect("an exported catalog")
+}
+
+/// What the generated ops files are made from for both example services running at
+/// `orchestrator` and `arm`: the catalogs their binaries export, and options whose scrape
+/// targets are those addresses, scraped every second.
+pub(crate) fn both_services(
+    orchestrator: &str,
+    arm: &str,
+) -> ([octo_ops::ServiceCatalog; 2], octo_ops::Options) {
+    let catalogs = [
+        catalog(env!("CARGO_BIN_EXE_octollm-orchestrator")),
+        catalog(env!("CARGO_BIN_EXE_octollm-arm-coder")),
+    ];
+    let mut options = octo_ops::Options::new()
+        .target("octollm-orchestrator", orchestrator)
+        .target("octollm-arm-coder", arm);
+    options.scrape_interval = "1s".into();
+    (catalogs, options)
 }

@@ -12,6 +12,19 @@ pub(crate) enum Read<'a> {
     Null,
 }
 
+/// `value` as an OTLP `AnyValue`; `None` for `null`, which has none.
+#[cfg(feature = "otlp")]
+pub(crate) fn any(value: Read<'_>) -> Option<crate::encode::protobuf::AnyValue<'_>> {
+    use crate::encode::protobuf::AnyValue;
+    Some(match value {
+        Read::Str(text) => AnyValue::Str(text),
+        Read::Int(value) => AnyValue::Int(value),
+        Read::Double(value) => AnyValue::Double(value),
+        Read::Bool(value) => AnyValue::Bool(value),
+        Read::Null => return None,
+    })
+}
+
 /// Reads `value`, one JSON value; a string is unescaped into `text` (cleared first). Anything
 /// that is not a scalar (or not valid) reads as its own text.
 pub(crate) fn read<'a>(value: &'a str, text: &'a mut String) -> Read<'a> {

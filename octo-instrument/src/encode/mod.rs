@@ -8,6 +8,7 @@ pub(crate) mod hex;
 pub(crate) mod json;
 #[cfg(any(feature = "otlp", test))]
 pub(crate) mod json_read;
+pub(crate) mod percent;
 // Without export only `AnyValue` is read (by the span attribute API).
 #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
 pub(crate) mod protobuf;

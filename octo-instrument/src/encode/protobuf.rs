@@ -17,30 +17,35 @@ pub(crate) enum AnyValue<'a> {
 pub(crate) fn key_value(out: &mut Vec<u8>, field: u32, key: &str, value: AnyValue<'_>) {
     nested(out, field, |out| {
         string(out, 1, key);
-        nested(out, 2, |out| match value {
-            // AnyValue: string_value = 1, bool_value = 2, int_value = 3, double_value = 4.
-            // Written even when empty or zero: the value is set, and is that value.
-            AnyValue::Str(text) => {
-                tag(out, 1, LENGTH_DELIMITED);
-                varint(out, text.len() as u64);
-                out.extend_from_slice(text.as_bytes());
-            }
-            AnyValue::Bool(value) => {
-                tag(out, 2, VARINT);
-                varint(out, u64::from(value));
-            }
-            AnyValue::Int(value) => {
-                tag(out, 3, VARINT);
-                // int64: two's complement as a 64-bit varint.
-                #[allow(clippy::cast_sign_loss)]
-                varint(out, value as u64);
-            }
-            AnyValue::Double(value) => {
-                tag(out, 4, FIXED64);
-                out.extend_from_slice(&value.to_bits().to_le_bytes());
-            }
-        });
+        nested(out, 2, |out| any_value(out, value));
     });
+}
+
+/// The fields of an `AnyValue` holding `value`: `string_value = 1`, `bool_value = 2`,
+/// `int_value = 3`, `double_value = 4`. Written even when empty or zero: the value is set, and
+/// is that value.
+pub(crate) fn any_value(out: &mut Vec<u8>, value: AnyValue<'_>) {
+    match value {
+        AnyValue::Str(text) => {
+            tag(out, 1, LENGTH_DELIMITED);
+            varint(out, text.len() as u64);
+            out.extend_from_slice(text.as_bytes());
+        }
+        AnyValue::Bool(value) => {
+            tag(out, 2, VARINT);
+            varint(out, u64::from(value));
+        }
+        AnyValue::Int(value) => {
+            tag(out, 3, VARINT);
+            // int64: two's complement as a 64-bit varint.
+            #[allow(clippy::cast_sign_loss)]
+            varint(out, value as u64);
+        }
+        AnyValue::Double(value) => {
+            tag(out, 4, FIXED64);
+            out.extend_from_slice(&value.to_bits().to_le_bytes());
+        }
+    }
 }
 
 pub(crate) const VARINT: u8 = 0;

@@ -11,8 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::encode::json_read::{self as json, Read};
 use crate::encode::protobuf::{
-    AnyValue, LENGTH_DELIMITED, bytes, fixed64, key_value, nested, string, tag, varint,
-    varint_field,
+    AnyValue, any_value, bytes, fixed64, key_value, nested, string, varint_field,
 };
 use crate::otlp::exporter::{Batcher, Exporter, MAX_REQUEST_BYTES, Released};
 use crate::otlp::{OtlpSettings, Resource};
@@ -69,15 +68,13 @@ pub(crate) fn encode<'s>(
         string(out, 3, record.level);
         // LogRecord.body = 5: the message where the line has one, else its event.
         let body = record.message.unwrap_or(record.event);
-        nested(out, 5, |out| any_value(out, json::read(body, text)));
+        if let Some(body) = json::any(json::read(body, text)) {
+            nested(out, 5, |out| any_value(out, body));
+        }
         key_value(out, 6, "logger", AnyValue::Str(record.logger));
         fields(&mut |key, value| {
-            let value = json::read(value, text);
-            if value != Read::Null {
-                nested(out, 6, |out| {
-                    string(out, 1, key);
-                    nested(out, 2, |out| any_value(out, value));
-                });
+            if let Some(value) = json::any(json::read(value, text)) {
+                key_value(out, 6, key, value);
             }
         });
         if let Some((trace_id, span_id)) = record.ids {
@@ -90,32 +87,6 @@ pub(crate) fn encode<'s>(
         }
     });
     out
-}
-
-/// The fields of an `AnyValue` holding `value`.
-fn any_value(out: &mut Vec<u8>, value: Read<'_>) {
-    // AnyValue: string_value = 1, bool_value = 2, int_value = 3, double_value = 4.
-    match value {
-        Read::Str(text) => {
-            tag(out, 1, LENGTH_DELIMITED);
-            varint(out, text.len() as u64);
-            out.extend_from_slice(text.as_bytes());
-        }
-        Read::Bool(value) => {
-            tag(out, 2, crate::encode::protobuf::VARINT);
-            varint(out, u64::from(value));
-        }
-        Read::Int(value) => {
-            tag(out, 3, crate::encode::protobuf::VARINT);
-            #[allow(clippy::cast_sign_loss)]
-            varint(out, value as u64);
-        }
-        Read::Double(value) => {
-            tag(out, 4, crate::encode::protobuf::FIXED64);
-            out.extend_from_slice(&value.to_bits().to_le_bytes());
-        }
-        Read::Null => {}
-    }
 }
 
 /// Encoded records waiting in a calling thread's batch.

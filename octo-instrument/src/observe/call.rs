@@ -15,7 +15,7 @@ use super::emit::{Line, emit};
 use super::probe::ErrorReport;
 use super::site::CallSite;
 use crate::prom::exemplars::Sampled;
-use crate::trace::api::Failure;
+use crate::trace::api::{Failure, record_failure};
 use octo_instrument_core::json::millis;
 
 use crate::prom::events::Outcome;
@@ -133,7 +133,7 @@ impl ObservedCall {
                 let ids = self.exemplar(elapsed);
                 self.record(Outcome::Error, elapsed, ids);
                 crate::prom::count_error(spec.event, report.error_type, ids);
-                mark_failed(
+                record_failure(
                     &self.span,
                     &Failure {
                         message: &report.message,
@@ -164,7 +164,7 @@ impl ObservedCall {
         let spec = &self.site.spec;
         crate::prom::count_error(spec.event, "panic", ids);
         let message = crate::panic::message(payload);
-        mark_failed(
+        record_failure(
             &self.span,
             &Failure {
                 message: &message,
@@ -181,16 +181,10 @@ impl ObservedCall {
         });
     }
 
-    /// The call as its series' exemplar, where its trace is sampled: its span's ids, and when
-    /// it ended (`elapsed` after its start).
+    /// The call as its series' exemplar (it ended `elapsed` after its start).
     #[inline]
     fn exemplar(&self, elapsed: Duration) -> Option<Sampled> {
-        let (trace_id, span_id) = crate::trace::api::sampled_ids(&self.span)?;
-        Some(Sampled {
-            trace_id,
-            span_id,
-            at: self.start + elapsed,
-        })
+        crate::trace::api::exemplar(&self.span, self.start + elapsed)
     }
 
     fn record(&mut self, outcome: Outcome, elapsed: Duration, call: Option<Sampled>) {
@@ -250,12 +244,6 @@ fn keeps_lines(span: &Span, rate: f64) -> bool {
         u64::from_be_bytes(low)
     });
     (draw as f64) < rate * (u64::MAX as f64)
-}
-
-/// Span status `ERROR` with the message, `error.type` and an `exception` event, as
-/// OpenTelemetry shows failed operations.
-fn mark_failed(span: &Span, failure: &Failure<'_>) {
-    crate::trace::api::record_failure(span, failure);
 }
 
 pin_project_lite::pin_project! {

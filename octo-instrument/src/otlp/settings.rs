@@ -304,7 +304,7 @@ fn headers(variables: &Variables, protocol: OtlpProtocol) -> Result<Vec<(String,
                 && key
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-            let decoded = percent_decode(raw.trim()).ok_or_else(invalid)?;
+            let decoded = crate::encode::percent::decode(raw.trim()).ok_or_else(invalid)?;
             let visible = decoded.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
             let binary = protocol == OtlpProtocol::Grpc && key.ends_with("-bin");
             if !valid_key || !visible || binary {
@@ -315,21 +315,6 @@ fn headers(variables: &Variables, protocol: OtlpProtocol) -> Result<Vec<(String,
         }
     }
     Ok(headers)
-}
-
-/// `%XX` sequences decoded; `None` for a broken one or text that is not UTF-8 after.
-fn percent_decode(text: &str) -> Option<String> {
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut input = text.bytes();
-    while let Some(byte) = input.next() {
-        if byte == b'%' {
-            let hex = [input.next()?, input.next()?];
-            bytes.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
-        } else {
-            bytes.push(byte);
-        }
-    }
-    String::from_utf8(bytes).ok()
 }
 
 #[cfg(test)]
@@ -367,12 +352,6 @@ mod tests {
                 .to_string();
             assert!(err.starts_with("invalid X="), "{err}");
         }
-    }
-
-    #[test]
-    fn headers_are_pairs_percent_decoded() {
-        assert_eq!(percent_decode("a%20b%2Cc").as_deref(), Some("a b,c"));
-        assert_eq!(percent_decode("bad%2"), None);
     }
 
     #[test]

@@ -86,6 +86,16 @@ fn epoch() -> Instant {
     *EPOCH.get_or_init(Instant::now)
 }
 
+/// Keeps `call` as the exemplar of the bucket of `bounds` (the `le` bounds of the histogram
+/// series `series`) that `seconds` fell in.
+pub(crate) fn record_in_bucket(series: u64, bounds: &[f64], seconds: f64, call: Sampled) {
+    let bucket = bounds
+        .iter()
+        .position(|bound| seconds <= *bound)
+        .unwrap_or(bounds.len());
+    record(bucket_key(series, bucket), call, seconds);
+}
+
 /// The call an exemplar points to: its sampled span's ids, and when it ended.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Sampled {

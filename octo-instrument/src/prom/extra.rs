@@ -276,11 +276,7 @@ impl ExtraCall {
             let seconds = elapsed.as_secs_f64();
             histogram.observe(seconds);
             if let Some(call) = call {
-                let bucket = bounds
-                    .iter()
-                    .position(|bound| seconds <= *bound)
-                    .unwrap_or(bounds.len());
-                exemplars::record(exemplars::bucket_key(key, bucket), call, seconds);
+                exemplars::record_in_bucket(key, bounds, seconds, call);
             }
         }
         if let Some(gauge) = self.gauge {

@@ -72,12 +72,7 @@ impl HttpMetrics {
                 HTTP_REQUEST_DURATION.name,
                 &[(labels::ENDPOINT, endpoint), (labels::METHOD, method)],
             );
-            // The `le` bucket the value fell in, as the histogram counts it.
-            let bucket = buckets::HTTP
-                .iter()
-                .position(|bound| seconds <= *bound)
-                .unwrap_or(buckets::HTTP.len());
-            exemplars::record(exemplars::bucket_key(series, bucket), call, seconds);
+            exemplars::record_in_bucket(series, buckets::HTTP, seconds, call);
         }
     }
 }

@@ -10,6 +10,7 @@ use tracing::Span;
 #[cfg(any(feature = "axum", feature = "reqwest"))]
 use super::context::TraceContext;
 use super::native::{self, Shared};
+use crate::prom::exemplars::Sampled;
 use crate::span_data::CodeLocation;
 
 /// An attribute value, typed as it goes on the wire.
@@ -147,11 +148,18 @@ pub(crate) fn record_failure(span: &Span, failure: &Failure<'_>) {
     }
 }
 
-/// The trace and span ids of `span` where its trace is sampled (exported): what an exemplar may
-/// point to. From the thread's span ids (the native pipeline), else the SDK's context.
-pub(crate) fn sampled_ids(span: &Span) -> Option<([u8; 16], [u8; 8])> {
+/// `span` as an exemplar of the series its operation ended in at `at`, where its trace is
+/// sampled (exported): its ids from the thread's span ids (the native pipeline), else the SDK's
+/// context.
+pub(crate) fn exemplar(span: &Span, at: std::time::Instant) -> Option<Sampled> {
     let id = span.id()?;
-    crate::span_data::sampled_ids_of(&id).or_else(|| sdk::sampled_ids(span))
+    let (trace_id, span_id) =
+        crate::span_data::sampled_ids_of(&id).or_else(|| sdk::sampled_ids(span))?;
+    Some(Sampled {
+        trace_id,
+        span_id,
+        at,
+    })
 }
 
 /// The trace context of `span`, to propagate to the next service.

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath};
 use http::{HeaderValue, Method, Request, StatusCode, Version};
@@ -112,16 +112,6 @@ impl RequestState {
         }
     }
 
-    /// The request as an exemplar of its series, where its trace is sampled.
-    fn exemplar(&self, elapsed: Duration) -> Option<crate::prom::exemplars::Sampled> {
-        let (trace_id, span_id) = api::sampled_ids(&self.span)?;
-        Some(crate::prom::exemplars::Sampled {
-            trace_id,
-            span_id,
-            at: self.start + elapsed,
-        })
-    }
-
     /// Whether the request ends with its response body.
     pub(super) fn until_body_end(&self) -> bool {
         self.parts.until_body_end
@@ -168,7 +158,7 @@ impl RequestState {
         self.done = true;
         let status = self.status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let elapsed = self.start.elapsed();
-        let ids = self.exemplar(elapsed);
+        let ids = api::exemplar(&self.span, self.start + elapsed);
         HTTP.finish(self.method, &self.endpoint, status.as_u16(), elapsed, ids);
         if status.is_server_error() && self.panic.is_none() {
             crate::prom::count_error(HTTP_COMPONENT, "server_error", ids);
@@ -189,7 +179,7 @@ impl RequestState {
 
     pub(super) fn panicked(&mut self, payload: &(dyn std::any::Any + Send)) {
         let message = crate::panic::message(payload).to_owned();
-        let ids = self.exemplar(self.start.elapsed());
+        let ids = api::exemplar(&self.span, Instant::now());
         crate::prom::count_error(HTTP_COMPONENT, "panic", ids);
         self.span.in_scope(|| {
             tracing::error!(
