@@ -184,7 +184,7 @@ impl ObservedCall {
     /// The call as its series' exemplar (it ended `elapsed` after its start).
     #[inline]
     fn exemplar(&self, elapsed: Duration) -> Option<Sampled> {
-        crate::trace::api::exemplar(&self.span, self.start + elapsed)
+        crate::trace::api::exemplar(&self.span, self.start, elapsed)
     }
 
     fn record(&mut self, outcome: Outcome, elapsed: Duration, call: Option<Sampled>) {

@@ -158,7 +158,7 @@ impl RequestState {
         self.done = true;
         let status = self.status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let elapsed = self.start.elapsed();
-        let ids = api::exemplar(&self.span, self.start + elapsed);
+        let ids = api::exemplar(&self.span, self.start, elapsed);
         HTTP.finish(self.method, &self.endpoint, status.as_u16(), elapsed, ids);
         if status.is_server_error() && self.panic.is_none() {
             crate::prom::count_error(HTTP_COMPONENT, "server_error", ids);
@@ -179,7 +179,7 @@ impl RequestState {
 
     pub(super) fn panicked(&mut self, payload: &(dyn std::any::Any + Send)) {
         let message = crate::panic::message(payload).to_owned();
-        let ids = api::exemplar(&self.span, Instant::now());
+        let ids = api::exemplar(&self.span, self.start, self.start.elapsed());
         crate::prom::count_error(HTTP_COMPONENT, "panic", ids);
         self.span.in_scope(|| {
             tracing::error!(
