@@ -20,15 +20,42 @@ use std::ops::Range;
 /// Longest event name accepted, in bytes.
 pub const MAX_LEN: usize = 128;
 
+/// The last segments `#[observed]` appends to an event for its log lines, by line.
+pub mod suffixes {
+    /// `<event>.started`: the call began.
+    pub const STARTED: &str = "started";
+    /// `<event>.completed`: the call returned a value that is not an error.
+    pub const COMPLETED: &str = "completed";
+    /// `<event>.failed`: the call returned an error.
+    pub const FAILED: &str = "failed";
+    /// `<event>.panicked`: the call panicked.
+    pub const PANICKED: &str = "panicked";
+    /// `<event>.cancelled`: the call was dropped before it finished.
+    pub const CANCELLED: &str = "cancelled";
+    /// `<event>.slow`: the call took longer than its `slow_ms`.
+    pub const SLOW: &str = "slow";
+}
+
 /// The last segments `#[observed]` appends to an event for its log lines.
 pub const OUTCOME_SUFFIXES: &[&str] = &[
-    "started",
-    "completed",
-    "failed",
-    "panicked",
-    "cancelled",
-    "slow",
+    suffixes::STARTED,
+    suffixes::COMPLETED,
+    suffixes::FAILED,
+    suffixes::PANICKED,
+    suffixes::CANCELLED,
+    suffixes::SLOW,
 ];
+
+/// The name of `event`'s log line `suffix` (one of [`OUTCOME_SUFFIXES`]): `task.processing.started`.
+///
+/// ```
+/// use octo_instrument_core::event_name::{line_name, suffixes};
+///
+/// assert_eq!(line_name("task.processing", suffixes::SLOW), "task.processing.slow");
+/// ```
+pub fn line_name(event: &str, suffix: &str) -> String {
+    format!("{event}.{suffix}")
+}
 
 /// Why a name is not an event name. Its `Display` is a sentence for the user.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -199,16 +199,97 @@ pub const INCOMPLETE_TELEMETRY: &[(&str, Family)] = &[
     ("registration_failed", TELEMETRY_REGISTRATION_FAILURES),
 ];
 
-/// Whether `name` is one of the runtime's own families (an extra family may not take it).
+/// The suffixes the exposition formats add to a family's name for its series: a histogram's
+/// `_bucket`, `_sum` and `_count`, and the `_created` series of OpenMetrics.
+pub const SERIES_SUFFIXES: [&str; 4] = ["_bucket", "_sum", "_count", "_created"];
+
+/// The suffix of a counter's name, which OpenMetrics leaves out of the counter's family name
+/// (`errors_total` is the family `errors` there).
+pub const COUNTER_SUFFIX: &str = "_total";
+
+/// Every name a family called `name` may occupy in an exposition: its name, without
+/// [`COUNTER_SUFFIX`], and each of those with the [`SERIES_SUFFIXES`]. A superset of what any one
+/// kind exposes, so that a clash is found whichever kind either family is.
+fn exposed_names(name: &str) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(name)
+        .chain(name.strip_suffix(COUNTER_SUFFIX))
+        .flat_map(|base| {
+            std::iter::once(base.to_owned())
+                .chain(SERIES_SUFFIXES.iter().map(move |suffix| format!("{base}{suffix}")))
+        })
+}
+
+/// How an extra family's name collides with a family the runtime exports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clash {
+    /// The runtime's family.
+    pub family: &'static Family,
+    /// A name both would expose: the family's own name where the two are equal, else a family or
+    /// series name such as `errors` (OpenMetrics' name of `errors_total`) or
+    /// `event_duration_seconds_bucket`.
+    pub shared: String,
+}
+
+/// The runtime family a family called `name` would collide with, in the Prometheus text format
+/// or in OpenMetrics: the same name, the same name once `_total` is left out, or a series of one
+/// (`_bucket`, `_sum`, `_count`, `_created`) named like the other or one of its series.
+///
+/// ```
+/// use octo_instrument_core::families::{self, ERRORS, EVENT_DURATION};
+///
+/// assert_eq!(families::clash("errors").unwrap().family, &ERRORS);
+/// let clash = families::clash("event_duration_seconds_bucket").unwrap();
+/// assert_eq!(clash.family, &EVENT_DURATION);
+/// assert_eq!(clash.shared, "event_duration_seconds_bucket");
+/// assert_eq!(families::clash("task_duration_seconds"), None);
+/// ```
+pub fn clash(name: &str) -> Option<Clash> {
+    // The exact name first: the plainest thing to report.
+    if let Some(family) = ALL.iter().find(|family| family.name == name) {
+        return Some(Clash {
+            family,
+            shared: name.to_owned(),
+        });
+    }
+    ALL.iter().find_map(|family| {
+        let reserved: Vec<String> = exposed_names(family.name).collect();
+        exposed_names(name)
+            .find(|exposed| reserved.contains(exposed))
+            .map(|shared| Clash { family, shared })
+    })
+}
+
+/// Whether an extra family may not be called `name`: it is one of the runtime's own families or
+/// would [`clash`] with one.
 pub fn is_reserved(name: &str) -> bool {
-    ALL.iter().any(|family| family.name == name)
+    clash(name).is_some()
 }
 
 /// Label names an extra family may not use: the runtime sets them, or Prometheus reserves them.
 pub const RESERVED_LABELS: &[&str] = &[SERVICE, LE, QUANTILE, EVENT, OUTCOME];
 
+/// The values of the `outcome` label, by name.
+pub mod outcomes {
+    /// The call returned a value that is not an error.
+    pub const OK: &str = "ok";
+    /// The call returned an error.
+    pub const ERROR: &str = "error";
+    /// The call panicked.
+    pub const PANIC: &str = "panic";
+    /// The call was dropped before it finished (its caller went away).
+    pub const CANCELLED: &str = "cancelled";
+    /// The outcomes of a failed call, which error ratios count; a cancelled call is not one
+    /// (its caller left).
+    pub const FAILED: [&str; 2] = [ERROR, PANIC];
+}
+
 /// The outcomes of a call, as the `outcome` label writes them.
-pub const OUTCOMES: [&str; 4] = ["ok", "error", "panic", "cancelled"];
+pub const OUTCOMES: [&str; 4] = [
+    outcomes::OK,
+    outcomes::ERROR,
+    outcomes::PANIC,
+    outcomes::CANCELLED,
+];
 
 /// The signals of the telemetry counters, each exported at zero from the start.
 pub const SIGNALS: [&str; 3] = ["logs", "spans", "metrics"];
@@ -248,5 +329,52 @@ mod tests {
             }
         }
         assert!(is_reserved("octo_telemetry_sampled_out_total"));
+    }
+
+    #[test]
+    fn names_that_would_share_a_series_or_family_name_clash() {
+        let clash_with = |name: &str| clash(name).map(|c| (c.family.name, c.shared));
+        // The same name, and OpenMetrics' name of a counter's family.
+        assert_eq!(
+            clash_with("errors_total"),
+            Some(("errors_total", "errors_total".into()))
+        );
+        assert_eq!(clash_with("errors"), Some(("errors_total", "errors".into())));
+        // A series of a runtime family, with or without the counter's `_total`.
+        for suffix in SERIES_SUFFIXES {
+            let name = format!("event_duration_seconds{suffix}");
+            assert_eq!(
+                clash_with(&name),
+                Some(("event_duration_seconds", name.clone()))
+            );
+        }
+        assert_eq!(
+            clash_with("errors_created"),
+            Some(("errors_total", "errors_created".into()))
+        );
+        assert_eq!(
+            clash_with("http_requests_total_count"),
+            Some(("http_requests_total", "http_requests_total_count".into()))
+        );
+        // The runtime's histogram named like a user counter's family.
+        assert_eq!(
+            clash_with("event_duration_seconds_total"),
+            Some(("event_duration_seconds", "event_duration_seconds".into()))
+        );
+        for free in [
+            "task_duration_seconds",
+            "errors_by_tenant",
+            "my_errors_total",
+            "event_duration",
+            "http_request_duration_seconds_p95",
+        ] {
+            assert_eq!(clash(free), None, "{free}");
+        }
+    }
+
+    #[test]
+    fn outcomes_by_name() {
+        assert_eq!(OUTCOMES, ["ok", "error", "panic", "cancelled"]);
+        assert_eq!(outcomes::FAILED, ["error", "panic"]);
     }
 }

@@ -7,6 +7,8 @@
 //! - [`event_name`]: the grammar of event names (`task.processing`) and the outcome suffixes;
 //! - [`prometheus`]: the grammars of Prometheus metric and label names;
 //! - [`buckets`]: the standard's histogram bucket presets;
+//! - [`request_id`]: the grammar of the request ids the HTTP layer keeps;
+//! - [`logs`]: the names of the log schema the log macros and the log layer share;
 //! - [`catalog`]: the event catalog file (`octo-events.toml`);
 //! - [`export`]: the catalog a service exports for ops tooling;
 //! - [`json`]: the JSON number and string encodings every output shares.
@@ -26,4 +28,6 @@ pub mod event_name;
 pub mod export;
 pub mod families;
 pub mod json;
+pub mod logs;
 pub mod prometheus;
+pub mod request_id;
