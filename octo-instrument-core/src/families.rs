@@ -199,9 +199,22 @@ pub const INCOMPLETE_TELEMETRY: &[(&str, Family)] = &[
     ("registration_failed", TELEMETRY_REGISTRATION_FAILURES),
 ];
 
+/// The suffixes the exposition formats add to a family's name for its series, by name.
+pub mod series {
+    /// A histogram's cumulative count per bound (labelled `le`).
+    pub const BUCKET: &str = "_bucket";
+    /// A histogram's sum of observations.
+    pub const SUM: &str = "_sum";
+    /// A histogram's count of observations.
+    pub const COUNT: &str = "_count";
+    /// OpenMetrics: when a counter or histogram series began.
+    pub const CREATED: &str = "_created";
+}
+
 /// The suffixes the exposition formats add to a family's name for its series: a histogram's
 /// `_bucket`, `_sum` and `_count`, and the `_created` series of OpenMetrics.
-pub const SERIES_SUFFIXES: [&str; 4] = ["_bucket", "_sum", "_count", "_created"];
+pub const SERIES_SUFFIXES: [&str; 4] =
+    [series::BUCKET, series::SUM, series::COUNT, series::CREATED];
 
 /// The suffix of a counter's name, which OpenMetrics leaves out of the counter's family name
 /// (`errors_total` is the family `errors` there).
@@ -214,8 +227,11 @@ fn exposed_names(name: &str) -> impl Iterator<Item = String> + '_ {
     std::iter::once(name)
         .chain(name.strip_suffix(COUNTER_SUFFIX))
         .flat_map(|base| {
-            std::iter::once(base.to_owned())
-                .chain(SERIES_SUFFIXES.iter().map(move |suffix| format!("{base}{suffix}")))
+            std::iter::once(base.to_owned()).chain(
+                SERIES_SUFFIXES
+                    .iter()
+                    .map(move |suffix| format!("{base}{suffix}")),
+            )
         })
 }
 
@@ -339,7 +355,10 @@ mod tests {
             clash_with("errors_total"),
             Some(("errors_total", "errors_total".into()))
         );
-        assert_eq!(clash_with("errors"), Some(("errors_total", "errors".into())));
+        assert_eq!(
+            clash_with("errors"),
+            Some(("errors_total", "errors".into()))
+        );
         // A series of a runtime family, with or without the counter's `_total`.
         for suffix in SERIES_SUFFIXES {
             let name = format!("event_duration_seconds{suffix}");

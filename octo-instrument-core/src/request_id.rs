@@ -66,7 +66,16 @@ mod tests {
         for kept in ["a", "req_1", "A.b_c:d-e", &"x".repeat(MAX_LEN)] {
             assert!(is_well_formed(kept), "{kept:?}");
         }
-        for bad in ["", " ", "a b", "a\r\nb", "é", "a/b", "a\0", &"x".repeat(MAX_LEN + 1)] {
+        for bad in [
+            "",
+            " ",
+            "a b",
+            "a\r\nb",
+            "é",
+            "a/b",
+            "a\0",
+            &"x".repeat(MAX_LEN + 1),
+        ] {
             assert!(!is_well_formed(bad), "{bad:?}");
         }
     }
