@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use octo_instrument_core::families::labels::{COMPONENT, ENDPOINT, EVENT, LE, OUTCOME, SERVICE};
+use octo_instrument_core::families::series::{BUCKET, COUNT};
 use octo_instrument_core::families::{
     BUILD_INFO, ERRORS, EVENT_DURATION, EVENTS_IN_PROGRESS, HTTP_REQUEST_DURATION, HTTP_REQUESTS,
 };
@@ -11,7 +13,13 @@ use octo_instrument_core::families::{
 use crate::grafana::PROMETHEUS_UID;
 use crate::{ServiceCatalog, events};
 
-const SERVICE: &str = r#"service=~"$service""#;
+/// The dashboard's variable that selects services (named after the label it takes values of).
+const SERVICE_VARIABLE: &str = SERVICE;
+
+/// `service=~"$service"`: the series of the selected services.
+fn selected_services() -> String {
+    format!(r#"{SERVICE}=~"${SERVICE_VARIABLE}""#)
+}
 
 /// A panel: its title, its queries, and whether they show exemplars (the latency panels: an
 /// exemplar is one sampled call, and opens its trace).
@@ -47,12 +55,13 @@ struct Layout {
 
 fn layout(services: &[ServiceCatalog]) -> Layout {
     let one = |title: &str, expr: String| Panel::new(title, vec![expr]);
+    let selected = selected_services();
     let mut standard = Vec::new();
     if services.iter().any(|s| s.http) {
         standard.push(one(
             "Request Rate",
             format!(
-                "sum by (service, endpoint) (rate({}{{{SERVICE}}}[5m]))",
+                "sum by ({SERVICE}, {ENDPOINT}) (rate({}{{{selected}}}[5m]))",
                 HTTP_REQUESTS.name
             ),
         ));
@@ -60,7 +69,7 @@ fn layout(services: &[ServiceCatalog]) -> Layout {
             one(
                 "Request Duration P95",
                 format!(
-                    "histogram_quantile(0.95, sum by (service, le) (rate({}_bucket{{{SERVICE}}}[5m])))",
+                    "histogram_quantile(0.95, sum by ({SERVICE}, {LE}) (rate({}{BUCKET}{{{selected}}}[5m])))",
                     HTTP_REQUEST_DURATION.name
                 ),
             )
@@ -70,14 +79,14 @@ fn layout(services: &[ServiceCatalog]) -> Layout {
     standard.push(one(
         "Error Rate",
         format!(
-            "sum by (service, component) (rate({}{{{SERVICE}}}[5m]))",
+            "sum by ({SERVICE}, {COMPONENT}) (rate({}{{{selected}}}[5m]))",
             ERRORS.name
         ),
     ));
     standard.push(one(
         "Tasks In Progress",
         format!(
-            "sum by (service, event) ({}{{{SERVICE}}})",
+            "sum by ({SERVICE}, {EVENT}) ({}{{{selected}}})",
             EVENTS_IN_PROGRESS.name
         ),
     ));
@@ -89,12 +98,12 @@ fn layout(services: &[ServiceCatalog]) -> Layout {
                 Some(description) => format!("{e}: {description} ({})", services.join(", ")),
                 None => format!("{e} ({})", services.join(", ")),
             };
-            let selector = format!(r#"{SERVICE},event="{e}""#);
+            let selector = format!(r#"{selected},{EVENT}="{e}""#);
             let quantiles = [0.5, 0.95, 0.99]
                 .iter()
                 .map(|q| {
                     format!(
-                        "histogram_quantile({q}, sum by (le) (rate({}_bucket{{{selector}}}[5m])))",
+                        "histogram_quantile({q}, sum by ({LE}) (rate({}{BUCKET}{{{selector}}}[5m])))",
                         EVENT_DURATION.name
                     )
                 })
@@ -103,7 +112,7 @@ fn layout(services: &[ServiceCatalog]) -> Layout {
                 one(
                     &format!("{e}: calls by outcome"),
                     format!(
-                        "sum by (outcome) (rate({}_count{{{selector}}}[5m]))",
+                        "sum by ({OUTCOME}) (rate({}{COUNT}{{{selector}}}[5m]))",
                         EVENT_DURATION.name
                     ),
                 ),
@@ -163,7 +172,7 @@ fn panel(id: usize, panel: &Panel, x: u64, y: u64, w: u64) -> Value {
 
 pub(crate) fn dashboard(services: &[ServiceCatalog]) -> String {
     let layout = layout(services);
-    let service_values = format!("label_values({}, service)", BUILD_INFO.name);
+    let service_values = format!("label_values({}, {SERVICE})", BUILD_INFO.name);
     let mut panels = Vec::new();
     // The standard panels two to a line, then each event's row of three.
     for (i, standard) in layout.standard.iter().enumerate() {
@@ -203,7 +212,7 @@ pub(crate) fn dashboard(services: &[ServiceCatalog]) -> String {
                 "current": {"text": "Prometheus", "value": PROMETHEUS_UID}
             },
             {
-                "name": "service",
+                "name": SERVICE_VARIABLE,
                 "type": "query",
                 "label": "Service",
                 "datasource": {"type": "prometheus", "uid": "${datasource}"},

@@ -2,6 +2,11 @@
 //! exemplar to its trace, from a log line to its trace or to every line of its request, and from a
 //! span to its logs and its event's metrics; and the provider that loads `dashboard.json`.
 
+use octo_instrument_core::families::EVENT_DURATION;
+use octo_instrument_core::families::labels::{EVENT, LE, SERVICE};
+use octo_instrument_core::families::series::BUCKET;
+use octo_instrument_core::request_id;
+
 use crate::quoted;
 
 /// The provisioned Prometheus datasource's uid, which the dashboard selects by default.
@@ -43,15 +48,23 @@ impl Default for GrafanaOptions {
 
 /// Loki: a log line's `trace_id` as it appears in the JSON line.
 const TRACE_ID_IN_LINE: &str = r#""trace_id":"([0-9a-f]{32})""#;
-/// Loki: a log line's `request_id` (the characters the HTTP layer accepts).
-const REQUEST_ID_IN_LINE: &str = r#""request_id":"([A-Za-z0-9._:-]{1,128})""#;
+/// Loki: a log line's `request_id` (the ids the HTTP layer keeps).
+fn request_id_in_line() -> String {
+    format!(r#""request_id":"({})""#, request_id::pattern())
+}
 /// Every line of one request, in every service (the request id crosses services).
 const LINES_OF_REQUEST: &str = r#"{service=~".+"} | json | request_id="${__value.raw}""#;
 /// Tempo → Loki: the span's service's lines of the trace. `__tags` becomes `service="…"` from the
 /// span's `service.name`, as promtail labels the lines.
 const LINES_OF_TRACE: &str = r#"{${__tags}} | json | trace_id="${__trace.traceId}""#;
 /// Tempo → Prometheus: the span's event (spans are named after it), its P95 around the span.
-const EVENT_P95_OF_SPAN: &str = r#"histogram_quantile(0.95, sum by (le) (rate(event_duration_seconds_bucket{${__tags},event="${__span.name}"}[5m])))"#;
+/// `__tags` becomes `service="…"` from the span's `service.name`.
+fn event_p95_of_span() -> String {
+    format!(
+        r#"histogram_quantile(0.95, sum by ({LE}) (rate({}{BUCKET}{{${{__tags}},{EVENT}="${{__span.name}}"}}[5m])))"#,
+        EVENT_DURATION.name
+    )
+}
 
 /// A string as Grafana's provisioning reads it: it expands `$VAR` and `${VAR}` from its
 /// environment in every value, and `$$` is a literal `$`; so Grafana's own `${__value.raw}`
@@ -117,7 +130,7 @@ datasources:
         spanEndTimeShift: \"5m\"
         tags:
           - key: \"service.name\"
-            value: \"service\"
+            value: {service_label}
         queries:
           - name: \"Event P95\"
             query: {event_p95}
@@ -132,10 +145,11 @@ datasources:
         tempo_url = literal(&options.tempo_url),
         trace_id = literal(TRACE_ID_IN_LINE),
         value = literal("${__value.raw}"),
-        request_id = literal(REQUEST_ID_IN_LINE),
+        request_id = literal(&request_id_in_line()),
         lines_of_request = literal(LINES_OF_REQUEST),
         lines_of_trace = literal(LINES_OF_TRACE),
-        event_p95 = literal(EVENT_P95_OF_SPAN),
+        service_label = literal(SERVICE),
+        event_p95 = literal(&event_p95_of_span()),
     )
 }
 

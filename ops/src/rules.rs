@@ -3,8 +3,10 @@
 
 use std::fmt::Write as _;
 
+use octo_instrument_core::families::labels::{EVENT, LE, OUTCOME, SERVICE};
+use octo_instrument_core::families::series::{BUCKET, COUNT};
 use octo_instrument_core::families::{
-    self, ERRORS, EVENT_DURATION, HTTP_REQUEST_DURATION, OUTCOMES, labels,
+    self, ERRORS, EVENT_DURATION, HTTP_REQUEST_DURATION, labels, outcomes,
 };
 
 pub use crate::rule::Rule;
@@ -19,7 +21,7 @@ fn telemetry_dropped(service: &str) -> String {
         .iter()
         .map(|(cause, family)| {
             let name = family.name;
-            let selector = format!(r#"{{service="{service}"}}"#);
+            let selector = format!(r#"{{{SERVICE}="{service}"}}"#);
             let series = if family == &families::TELEMETRY_REGISTRATION_FAILURES {
                 format!("{name}{selector}")
             } else {
@@ -41,13 +43,13 @@ fn telemetry_dropped(service: &str) -> String {
 fn high_error_ratio(s: &str, event: &Event, ratio: f64) -> Rule {
     let e = &event.name;
     let what = event.description.as_deref().unwrap_or(e);
-    let selector = format!(r#"service="{s}",event="{e}""#);
+    let selector = format!(r#"{SERVICE}="{s}",{EVENT}="{e}""#);
     let duration = EVENT_DURATION.name;
-    let failed = format!("{}|{}", OUTCOMES[1], OUTCOMES[2]);
+    let failed = outcomes::FAILED.join("|");
     Rule {
         alert: format!("{}HighErrorRatio", camel(e)),
         expr: format!(
-            r#"sum(rate({duration}_count{{{selector},outcome=~"{failed}"}}[5m])) / sum(rate({duration}_count{{{selector}}}[5m])) > {ratio}"#
+            r#"sum(rate({duration}{COUNT}{{{selector},{OUTCOME}=~"{failed}"}}[5m])) / sum(rate({duration}{COUNT}{{{selector}}}[5m])) > {ratio}"#
         ),
         for_: "5m",
         severity: "warning",
@@ -63,12 +65,12 @@ fn high_error_ratio(s: &str, event: &Event, ratio: f64) -> Rule {
 fn slow_p95(s: &str, event: &Event, p95: f64) -> Rule {
     let e = &event.name;
     let what = event.description.as_deref().unwrap_or(e);
-    let selector = format!(r#"service="{s}",event="{e}""#);
+    let selector = format!(r#"{SERVICE}="{s}",{EVENT}="{e}""#);
     let duration = EVENT_DURATION.name;
     Rule {
         alert: format!("{}SlowP95", camel(e)),
         expr: format!(
-            "histogram_quantile(0.95, sum by (le) (rate({duration}_bucket{{{selector}}}[5m]))) > {p95}"
+            "histogram_quantile(0.95, sum by ({LE}) (rate({duration}{BUCKET}{{{selector}}}[5m]))) > {p95}"
         ),
         for_: "10m",
         severity: "warning",
@@ -85,7 +87,10 @@ fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
     let s = &service.service;
     let mut rules = vec![Rule {
         alert: "HighErrorRate".into(),
-        expr: format!(r#"sum(rate({}{{service="{s}"}}[5m])) > 0.05"#, ERRORS.name),
+        expr: format!(
+            r#"sum(rate({}{{{SERVICE}="{s}"}}[5m])) > 0.05"#,
+            ERRORS.name
+        ),
         for_: "5m",
         severity: "warning",
         summary: format!("{s}: more than 0.05 errors per second"),
@@ -99,7 +104,7 @@ fn service_rules(service: &ServiceCatalog, options: &Options) -> Vec<Rule> {
         rules.push(Rule {
             alert: "SlowRequests".into(),
             expr: format!(
-                r#"histogram_quantile(0.95, sum by (le) (rate({}_bucket{{service="{s}"}}[5m]))) > 5"#,
+                r#"histogram_quantile(0.95, sum by ({LE}) (rate({}{BUCKET}{{{SERVICE}="{s}"}}[5m]))) > 5"#,
                 HTTP_REQUEST_DURATION.name
             ),
             for_: "10m",

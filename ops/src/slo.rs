@@ -10,7 +10,9 @@
 //! an alert resets within minutes of the burn stopping.
 
 use octo_instrument_core::buckets;
-use octo_instrument_core::families::{EVENT_DURATION, OUTCOMES};
+use octo_instrument_core::families::labels::{EVENT, LE, OUTCOME, SERVICE};
+use octo_instrument_core::families::series::{BUCKET, COUNT};
+use octo_instrument_core::families::{EVENT_DURATION, outcomes};
 
 use crate::rule::Rule;
 use crate::{Event, ServiceCatalog, camel};
@@ -127,21 +129,24 @@ impl Objective {
             Bad::Errors => "slo_errors",
             Bad::Slower(_) => "slo_slow_calls",
         };
-        format!("service_event:{metric}:ratio_rate{window}")
+        // The level names the labels the ratio keeps.
+        format!("{SERVICE}_{EVENT}:{metric}:ratio_rate{window}")
     }
 
     /// The share of bad calls of `event` in `service` over `window`.
     fn ratio(self, service: &str, event: &str, window: &str) -> String {
         let duration = EVENT_DURATION.name;
-        let selector = format!(r#"service="{service}",event="{event}""#);
+        let selector = format!(r#"{SERVICE}="{service}",{EVENT}="{event}""#);
         let rate = |series: &str, matchers: &str| {
-            format!("sum by (service, event) (rate({duration}_{series}{{{matchers}}}[{window}]))")
+            format!(
+                "sum by ({SERVICE}, {EVENT}) (rate({duration}{series}{{{matchers}}}[{window}]))"
+            )
         };
-        let calls = rate("count", &selector);
+        let calls = rate(COUNT, &selector);
         match self.bad {
             Bad::Errors => {
-                let failed = format!(r#"{selector},outcome=~"{}|{}""#, OUTCOMES[1], OUTCOMES[2]);
-                format!("{} / {calls}", rate("count", &failed))
+                let failed = format!(r#"{selector},{OUTCOME}=~"{}""#, outcomes::FAILED.join("|"));
+                format!("{} / {calls}", rate(COUNT, &failed))
             }
             // `or` keeps the first term a (service, event) has: the smallest bound it exports.
             // The runtime writes `le` as Rust displays the bound (`2`); Prometheus 3 stores a
@@ -152,11 +157,11 @@ impl Objective {
                     .map(|bound| {
                         let text = bound.to_string();
                         let le = if text.contains(['.', 'e', 'E']) {
-                            format!(r#"le="{text}""#)
+                            format!(r#"{LE}="{text}""#)
                         } else {
-                            format!(r#"le=~"{text}(\\.0)?""#)
+                            format!(r#"{LE}=~"{text}(\\.0)?""#)
                         };
-                        rate("bucket", &format!("{selector},{le}"))
+                        rate(BUCKET, &format!("{selector},{le}"))
                     })
                     .collect();
                 format!("1 - ({}) / {calls}", fast.join(" or "))
@@ -187,7 +192,7 @@ impl Objective {
     fn alerts(self, service: &str, event: &Event) -> impl Iterator<Item = Rule> {
         let e = &event.name;
         let what = event.description.as_deref().unwrap_or(e).to_owned();
-        let selector = format!(r#"{{service="{service}",event="{e}"}}"#);
+        let selector = format!(r#"{{{SERVICE}="{service}",{EVENT}="{e}"}}"#);
         let budget = self.budget;
         BURNS.iter().map(move |burn| {
             let threshold = format!("({} * {budget})", burn.factor);
