@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use octo_instrument::http::ServerLayer;
 use octo_instrument::{ObservedError, observed};
 
-use crate::contract::{Assignment, Outcome};
+use crate::contract::{Assignment, Outcome, priority_label};
 
 /// Why a task failed at the arm.
 #[derive(Debug)]
@@ -73,7 +73,8 @@ async fn execute_handler(Json(task): Json<Assignment>) -> (StatusCode, Json<Outc
     event = "task.execute",
     fields(task_id = %task.task_id, priority = task.priority),
     histogram = "task_duration_seconds",
-    labels(arm = "coder", priority = task.priority),
+    // The priority comes from the request body: a closed set of labels, whoever calls.
+    labels(arm = "coder", priority = priority_label(task.priority)),
     buckets = task,
     slow_ms = 2000
 )]

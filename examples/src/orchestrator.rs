@@ -12,7 +12,7 @@ use octo_instrument::http::{SendTraced, ServerLayer};
 use octo_instrument::{ObservedError, observed};
 use prometheus::IntCounterVec;
 
-use crate::contract::{Assignment, NewTask, Outcome};
+use crate::contract::{Assignment, NewTask, Outcome, priority_label};
 
 /// `tasks_created_total{priority, source}`: a family of the standard that is not tied to a
 /// function call, registered beside octo-instrument's own so it gets the `service` label.
@@ -31,8 +31,10 @@ static TASKS_CREATED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     counter
 });
 
-/// How long the orchestrator waits for the arm's answer.
-pub const ARM_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the orchestrator waits for the arm's answer, unless `ARM_TIMEOUT_SECS` says
+/// otherwise: a hung arm answers the caller with 504 after this, instead of holding the request
+/// (and its memory) as long as the arm hangs.
+pub const ARM_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the arm is, and the client that calls it.
 #[derive(Clone)]
@@ -43,13 +45,19 @@ pub struct Orchestrator {
 }
 
 impl Orchestrator {
-    /// An orchestrator dispatching to the coder arm at `arm_url` (`http://host:port`).
+    /// An orchestrator dispatching to the coder arm at `arm_url` (`http://host:port`), waiting
+    /// [`ARM_TIMEOUT`] for its answers.
     pub fn new(arm_url: &str) -> Self {
+        Self::with_timeout(arm_url, ARM_TIMEOUT)
+    }
+
+    /// An orchestrator that waits at most `timeout` for each answer of the arm.
+    pub fn with_timeout(arm_url: &str, timeout: Duration) -> Self {
         LazyLock::force(&TASKS_CREATED);
         // A hung arm must not hold the orchestrator's requests (and their memory) forever.
         let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(ARM_TIMEOUT)
+            .connect_timeout(Duration::from_secs(2).min(timeout))
+            .timeout(timeout)
             .build()
             .expect("a client with timeouts builds");
         Self {
@@ -75,6 +83,8 @@ impl Orchestrator {
 pub enum DispatchError {
     /// The arm could not be reached.
     Unreachable(reqwest::Error),
+    /// The arm did not answer in time.
+    TimedOut(reqwest::Error),
     /// The arm answered, with a failure.
     Failed(String),
 }
@@ -83,6 +93,7 @@ impl std::fmt::Display for DispatchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Unreachable(err) => write!(f, "arm unreachable: {err}"),
+            Self::TimedOut(err) => write!(f, "arm timed out: {err}"),
             Self::Failed(message) => write!(f, "arm failed: {message}"),
         }
     }
@@ -90,10 +101,23 @@ impl std::fmt::Display for DispatchError {
 
 impl std::error::Error for DispatchError {}
 
+impl DispatchError {
+    /// The client's error as the dispatch reports it: a timeout apart from any other failure
+    /// to reach the arm (the caller gets 504, not 502).
+    fn from_client(err: reqwest::Error) -> Self {
+        if err.is_timeout() {
+            Self::TimedOut(err)
+        } else {
+            Self::Unreachable(err)
+        }
+    }
+}
+
 impl ObservedError for DispatchError {
     fn error_type(&self) -> Option<&str> {
         Some(match self {
             Self::Unreachable(_) => "ArmUnreachable",
+            Self::TimedOut(_) => "ArmTimeout",
             Self::Failed(_) => "ArmFailed",
         })
     }
@@ -101,6 +125,7 @@ impl ObservedError for DispatchError {
     fn error_code(&self) -> Option<&str> {
         Some(match self {
             Self::Unreachable(_) => "ARM_UNREACHABLE",
+            Self::TimedOut(_) => "ARM_TIMEOUT",
             Self::Failed(_) => "ARM_FAILED",
         })
     }
@@ -140,7 +165,10 @@ async fn create_task(
             }),
         ),
         Err(err) => (
-            StatusCode::BAD_GATEWAY,
+            match err {
+                DispatchError::TimedOut(_) => StatusCode::GATEWAY_TIMEOUT,
+                _ => StatusCode::BAD_GATEWAY,
+            },
             Json(Outcome {
                 task_id,
                 output: None,
@@ -158,15 +186,6 @@ pub fn source_label(source: &str) -> &'static str {
     SOURCES
         .iter()
         .find(|known| **known == source)
-        .copied()
-        .unwrap_or("other")
-}
-
-/// The `priority` label: the standard's priorities 0 to 10, else `other`.
-pub fn priority_label(priority: u8) -> &'static str {
-    const PRIORITIES: [&str; 11] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
-    PRIORITIES
-        .get(usize::from(priority))
         .copied()
         .unwrap_or("other")
 }
@@ -189,9 +208,9 @@ pub async fn dispatch(
         .body(serde_json::to_vec(task).expect("serializable"))
         .send_traced()
         .await
-        .map_err(DispatchError::Unreachable)?;
+        .map_err(DispatchError::from_client)?;
     let status = response.status();
-    let body = response.bytes().await.map_err(DispatchError::Unreachable)?;
+    let body = response.bytes().await.map_err(DispatchError::from_client)?;
     let outcome: Outcome = serde_json::from_slice(&body)
         .map_err(|err| DispatchError::Failed(format!("{status}: unreadable answer: {err}")))?;
     match (status.is_success(), outcome.output, outcome.error) {

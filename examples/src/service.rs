@@ -45,7 +45,7 @@ impl Role {
 pub fn main(role: Role) -> Result<(), Box<dyn std::error::Error>> {
     if std::env::args().any(|arg| arg == "--print-catalog") {
         // The router is built, not served: building it is what installs the HTTP layer.
-        let _router = router(role);
+        let _router = router(role)?;
         // Both binaries link the whole example library; each exports the events of its own
         // module, so its generated rules cover what it runs.
         let module = role.module();
@@ -82,7 +82,7 @@ async fn serve(role: Role) -> Result<(), Box<dyn std::error::Error>> {
         Err(_) => role.default_port(),
     };
     let ip = std::env::var("BIND_ADDR").unwrap_or_else(|_| "127.0.0.1".to_owned());
-    let app = router(role);
+    let app = router(role)?;
     let listener = tokio::net::TcpListener::bind((ip.as_str(), port)).await?;
     let addr = listener.local_addr()?;
     // Listening for SIGTERM before saying so: a supervisor may send it the moment it reads the
@@ -109,13 +109,26 @@ fn shutdown_deadline() -> Result<Duration, String> {
     }
 }
 
-fn router(role: Role) -> Router {
-    match role {
+/// `ARM_TIMEOUT_SECS`: how long the orchestrator waits for the arm's answer.
+fn arm_timeout() -> Result<Duration, String> {
+    match std::env::var("ARM_TIMEOUT_SECS") {
+        Ok(secs) => match secs.parse() {
+            Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+            _ => Err(format!(
+                "invalid ARM_TIMEOUT_SECS={secs:?}: expected a whole number of seconds above 0"
+            )),
+        },
+        Err(_) => Ok(crate::orchestrator::ARM_TIMEOUT),
+    }
+}
+
+fn router(role: Role) -> Result<Router, String> {
+    Ok(match role {
         Role::Orchestrator => {
             let arm = std::env::var("ARM_CODER_URL")
                 .unwrap_or_else(|_| "http://127.0.0.1:8081".to_owned());
-            crate::orchestrator::Orchestrator::new(&arm).router()
+            crate::orchestrator::Orchestrator::with_timeout(&arm, arm_timeout()?).router()
         }
         Role::ArmCoder => crate::arm_coder::router(),
-    }
+    })
 }

@@ -189,3 +189,89 @@ fn label_values_from_request_bodies_stay_a_closed_set() {
     assert!(priorities.len() <= 12, "0 to 10, and other: {priorities:?}");
     assert_eq!(series.iter().map(|s| s.value).sum::<f64>(), 200.0);
 }
+
+#[test]
+fn the_arm_bounds_priorities_whoever_calls_it() {
+    let arm = Service::start(ARM, &[]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let metrics = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        for priority in [3, 11, 200, 255] {
+            let status = client
+                .post(format!("http://{}/api/v1/execute", arm.addr))
+                .header("content-type", "application/json")
+                .body(format!(
+                    r#"{{"task_id":"t{priority}","prompt":"p","priority":{priority}}}"#
+                ))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert!(status.is_success(), "{status}");
+        }
+        client
+            .get(format!("http://{}/metrics", arm.addr))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    let priorities: std::collections::BTreeMap<_, _> =
+        octo_instrument_tests::parse_samples(&metrics)
+            .into_iter()
+            .filter(|s| s.name == "task_duration_seconds_count")
+            .map(|s| (s.labels["priority"].clone(), s.value))
+            .collect();
+    assert_eq!(
+        priorities,
+        [("3".to_owned(), 1.0), ("other".to_owned(), 3.0)].into(),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn a_hanging_arm_answers_the_caller_with_504_after_the_timeout() {
+    // An arm that accepts the connection and the request, and never answers.
+    let hanging = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let arm_addr = hanging.local_addr().unwrap();
+    let held = std::thread::spawn(move || {
+        let (mut connection, _) = hanging.accept().unwrap();
+        let mut sink = [0u8; 4096];
+        // Reads until the orchestrator gives up and closes the connection.
+        while std::io::Read::read(&mut connection, &mut sink).is_ok_and(|n| n > 0) {}
+    });
+    let orchestrator = Service::start(
+        env!("CARGO_BIN_EXE_octollm-orchestrator"),
+        &[
+            ("ARM_CODER_URL", &format!("http://{arm_addr}")),
+            ("ARM_TIMEOUT_SECS", "1"),
+        ],
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, body) = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!("http://{}/api/v1/tasks", orchestrator.addr))
+            .timeout(Duration::from_secs(30))
+            .header("content-type", "application/json")
+            .body(r#"{"prompt":"p","priority":1}"#)
+            .send()
+            .await
+            .expect("the orchestrator answers before the client's own 30 s");
+        (response.status(), response.text().await.unwrap())
+    });
+    assert_eq!(status, 504, "{body}");
+    assert!(body.contains("arm timed out"), "{body}");
+    let failed = orchestrator
+        .wait_for(|line| line["event"] == "task.dispatch.failed")
+        .expect("the dispatch failed");
+    assert_eq!(failed["error_type"], "ArmTimeout");
+    held.join().unwrap();
+}

@@ -89,6 +89,15 @@ pub(crate) fn parse_name(variable: &'static str, value: &str) -> Result<String, 
     }
 }
 
+/// A count that may be zero (`OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT=0` keeps no attributes, as the
+/// OpenTelemetry SDKs read it): a whole number.
+pub(crate) fn parse_count(variable: &'static str, value: &str) -> Result<usize, Error> {
+    value
+        .trim()
+        .parse::<usize>()
+        .map_err(|_| Error::invalid(variable, value, "a whole number, such as 128"))
+}
+
 /// A size or count limit (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OCTO_LOG_QUEUE_BYTES`, ...): a
 /// whole number above zero.
 pub(crate) fn parse_size(variable: &'static str, value: &str) -> Result<usize, Error> {
@@ -133,7 +142,17 @@ mod tests {
     fn sizes() {
         assert_eq!(parse_size("OCTO_LOG_QUEUE_BYTES", " 4096 ").unwrap(), 4096);
         for bad in ["0", "-1", "4k", "1.5", ""] {
-            let err = parse_size("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", bad)
+            let err = parse_size("OCTO_LOG_QUEUE_BYTES", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("invalid OCTO_LOG_QUEUE_BYTES="), "{err}");
+        }
+        assert_eq!(
+            parse_count("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "0").unwrap(),
+            0
+        );
+        for bad in ["-1", "4k", "1.5", ""] {
+            let err = parse_count("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", bad)
                 .unwrap_err()
                 .to_string();
             assert!(

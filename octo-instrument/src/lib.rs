@@ -3,7 +3,7 @@
 
 // The modules, top to bottom (ARCHITECTURE.md draws them): each uses only those below it.
 //
-// Set-up: the builder and `init()`, which wire everything below together.
+// Set-up: the builder, `init()` and the shutdown helper, which wire everything below together.
 mod setup;
 // The public faces over the layers: metrics, the exported catalog, the event list.
 pub mod event;
@@ -17,8 +17,6 @@ pub mod http;
 pub mod logging;
 mod observe;
 pub mod sampling;
-#[cfg(feature = "axum")]
-pub mod shutdown;
 #[cfg(feature = "tokio")]
 mod spawn;
 pub mod trace;
@@ -46,6 +44,8 @@ pub mod __private;
 pub use contract::{Observable, Redacted, record};
 pub use error::Error;
 pub use observe::probe::ObservedError;
+#[cfg(feature = "axum")]
+pub use setup::shutdown;
 pub use setup::{Config, Guard, flush};
 #[cfg(feature = "tokio")]
 pub use spawn::{in_current_span, spawn, spawn_blocking};

@@ -17,7 +17,8 @@ use prometheus::Registry;
 
 pub use crate::prom::server::MetricsServer;
 
-/// Bucket lists of the OctoLLM standard, selectable with `#[observed(buckets = http)]`.
+/// Bucket lists of the OctoLLM standard, selectable with `#[observed(buckets = http)]`: every
+/// preset of `octo_instrument_core::buckets`, as it has them.
 ///
 /// ```
 /// use octo_instrument::observed;
@@ -32,7 +33,8 @@ pub use crate::prom::server::MetricsServer;
 /// }
 /// ```
 pub mod buckets {
-    pub use octo_instrument_core::buckets::{DEFAULT, HTTP, LLM, TASK};
+    // All of core's, so a preset added there needs nothing added here.
+    pub use octo_instrument_core::buckets::*;
 }
 
 /// The `Content-Type` of [`render`]'s output, for a `/metrics` handler of your own.
@@ -167,9 +169,6 @@ pub fn render_openmetrics() -> String {
 /// assert!(body.ends_with("# EOF\n"));
 /// ```
 pub fn negotiate(accept: Option<&str>) -> (&'static str, String) {
-    if accept.is_some_and(crate::prom::openmetrics::accepted) {
-        (OPENMETRICS_CONTENT_TYPE, render_openmetrics())
-    } else {
-        (CONTENT_TYPE, render())
-    }
+    crate::observe::site::register_all();
+    crate::prom::negotiate(accept)
 }

@@ -264,7 +264,8 @@ fn float_fields_keep_their_precision() {
         fields,
         [
             ("availability", "0.9995".to_owned()),
-            ("error_budget", f64::from(0.0015f32).to_string())
+            // As written, not the widened `0.001500000013038516`.
+            ("error_budget", "0.0015".to_owned())
         ]
     );
     let (lines, ()) = capture(|| {
@@ -275,5 +276,6 @@ fn float_fields_keep_their_precision() {
     });
     let line = one(&lines, "test.quality");
     assert_eq!(line["availability"], json!(0.9995));
+    assert_eq!(line["error_budget"], json!(0.0015));
     assert_eq!(line["ratio"], json!(0.0015));
 }

@@ -134,6 +134,16 @@ fn cases() -> Vec<Case> {
                 true,
             )
         },
+        Case {
+            forbidden: b"two-lines".to_vec(),
+            ..tp(
+                "two traceparent lines (ambiguous parent)",
+                format!(
+                    "00-{TRACE_ID}-00f067aa0ba902b7-01\r\ntraceparent: 00-{TRACE_ID}-00f067aa0ba902b7-01"
+                ),
+                false,
+            )
+        },
         tp(
             "well-formed (control)",
             format!("00-{TRACE_ID}-00f067aa0ba902b7-01"),

@@ -100,8 +100,13 @@ fn bad_values_are_errors_naming_the_variable() {
         ),
         (
             "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
-            "0",
-            r#"invalid OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT="0""#,
+            "-1",
+            r#"invalid OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT="-1": expected a whole number"#,
+        ),
+        (
+            "OTEL_ATTRIBUTE_COUNT_LIMIT",
+            "lots",
+            r#"invalid OTEL_ATTRIBUTE_COUNT_LIMIT="lots""#,
         ),
         (
             "OCTO_LOG_QUEUE_BYTES",
@@ -119,7 +124,11 @@ fn bad_values_are_errors_naming_the_variable() {
             r#"invalid OTEL_BSP_MAX_QUEUE_SIZE="many""#,
         ),
     ] {
-        let output = probe(&["lines"], &[(var, value)]);
+        // A valid value of the other variable of a pair does not hide a bad one.
+        let output = probe(
+            &["lines"],
+            &[("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "64"), (var, value)],
+        );
         assert_eq!(output.status.code(), Some(2), "{var}={value}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{var}={value}: {stderr}");

@@ -118,6 +118,43 @@ fn a_scrape_answers_behind_idle_connections_and_a_slow_client() {
 }
 
 #[test]
+fn idle_connections_past_the_cap_do_not_lock_a_scrape_out() {
+    let server = octo_instrument::metrics::serve("127.0.0.1:0").unwrap();
+    let addr = server.local_addr();
+    // More idle connections than the server serves at once (64), all still sending no head.
+    let idle: Vec<TcpStream> = (0..100)
+        .map(|_| TcpStream::connect(addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // The scrape takes the slot of the longest-waiting idle connection instead of being closed.
+    let start = Instant::now();
+    let response = scrape(addr, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    eprintln!("scrape behind 100 idle connections: {:?}", start.elapsed());
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    // The evicted ones were closed by the server: their reads end instead of hanging.
+    let mut closed = 0;
+    for mut stream in idle {
+        stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        match stream.read(&mut [0u8; 1]) {
+            Ok(0) => closed += 1,
+            Err(err)
+                if !matches!(
+                    err.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                closed += 1;
+            }
+            _ => {}
+        }
+    }
+    // 100 - 64 for the idle ones past the cap, one more for the scrape.
+    assert!(closed >= 37, "{closed} idle connections given up");
+}
+
+#[test]
 fn an_oversized_request_head_is_refused() {
     let server = octo_instrument::metrics::serve("127.0.0.1:0").unwrap();
     let mut head = b"GET /metrics HTTP/1.1\r\nHost: x\r\n".to_vec();

@@ -118,7 +118,12 @@ impl Recorder for Collected {
     fn record_u64(&mut self, name: &'static str, value: u64) {
         self.fields
             .push_key(name, |out| json::write_u64(out, value));
-        self.attribute(name, Owned::Int(i64::try_from(value).unwrap_or(i64::MAX)));
+        // Past `i64::MAX` the attribute (OTLP integers are signed) keeps the number as text,
+        // as the native pipeline's own fields do, rather than a wrong number.
+        match i64::try_from(value) {
+            Ok(value) => self.attribute(name, Owned::Int(value)),
+            Err(_) => self.attribute(name, Owned::Str(value.to_string())),
+        }
     }
 
     fn record_f64(&mut self, name: &'static str, value: f64) {

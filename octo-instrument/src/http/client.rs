@@ -84,11 +84,11 @@ impl SendTraced for reqwest::RequestBuilder {
 }
 
 fn client_span(request: &reqwest::Request) -> tracing::Span {
-    let method = request.method().as_str().to_owned();
+    let method = super::method::label(request.method());
     let span = tracing::info_span!(
         target: "octo_instrument::http",
         "http.client",
-        otel.name = %method,
+        otel.name = super::method::in_span_name(method),
         otel.kind = "client",
     );
     if span.is_disabled() {
@@ -104,9 +104,12 @@ fn client_span(request: &reqwest::Request) -> tracing::Span {
         url.path()
     );
     let mut attributes = vec![
-        ("http.request.method", Attr::Str(&method)),
+        ("http.request.method", Attr::Str(method)),
         ("url.full", Attr::Str(&full)),
     ];
+    if let Some(original) = super::method::original(request.method(), method) {
+        attributes.push(("http.request.method_original", Attr::Str(original)));
+    }
     if let Some(host) = url.host_str() {
         attributes.push(("server.address", Attr::Str(host)));
     }

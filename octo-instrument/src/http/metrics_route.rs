@@ -16,7 +16,10 @@ pub async fn metrics(headers: http::HeaderMap) -> impl IntoResponse {
     let accept = headers
         .get(http::header::ACCEPT)
         .and_then(|value| value.to_str().ok());
-    let (content_type, body) = crate::metrics::negotiate(accept);
+    // What `metrics::negotiate` does, from below it: every call site's families, then the
+    // exposition asked for.
+    crate::observe::site::register_all();
+    let (content_type, body) = crate::prom::negotiate(accept);
     (
         [
             (http::header::CONTENT_TYPE, content_type),

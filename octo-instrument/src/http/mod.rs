@@ -4,6 +4,8 @@
 
 #[cfg(feature = "reqwest")]
 mod client;
+#[cfg(any(feature = "axum", feature = "reqwest"))]
+mod method;
 #[cfg(feature = "axum")]
 mod metrics_route;
 mod request_id;

@@ -5,12 +5,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use http::HeaderValue;
+// The grammar is core's, so that `octo-ops` matches in log lines exactly the ids kept here.
+use octo_instrument_core::request_id::is_well_formed;
 
 /// The request-id header, lowercase as HTTP/2 sends it.
 pub const HEADER: &str = "x-request-id";
-
-/// Longest inbound id kept as it is.
-const MAX_LEN: usize = 128;
 
 /// The id of the request being handled: the caller's `X-Request-ID` when it is 1–128
 /// characters of `[A-Za-z0-9._:-]`, otherwise a fresh `req_` + 16 lowercase hex digits.
@@ -88,13 +87,6 @@ impl fmt::Debug for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&*self.0, f)
     }
-}
-
-fn is_well_formed(value: &str) -> bool {
-    (1..=MAX_LEN).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
 #[cfg(test)]

@@ -31,28 +31,31 @@ const KEPT_CAPACITY: usize = 1024 * 1024;
 /// The longest pause between retries of a write that would block.
 const MAX_RETRY_PAUSE: Duration = Duration::from_millis(50);
 
+/// How long a direct sink retries a write that would block before the line counts as dropped:
+/// that sink writes on the caller's thread, which must not wait on a stalled reader for long.
+const DIRECT_RETRY_LIMIT: Duration = Duration::from_millis(100);
+
 pub(crate) enum Sink {
     /// Written on the caller's thread under a lock: for tests and embedding.
-    Direct(Mutex<Box<dyn Write + Send>>),
+    Direct(Mutex<Output<Box<dyn Write + Send>>>),
     Background(Arc<Background>),
 }
 
 impl Sink {
     pub(crate) fn direct(writer: impl Write + Send + 'static) -> Self {
-        Self::Direct(Mutex::new(Box::new(writer)))
+        Self::Direct(Mutex::new(Output::new(
+            "writer",
+            Box::new(writer),
+            Some(DIRECT_RETRY_LIMIT),
+        )))
     }
 
     pub(crate) fn write_line(&self, line: &[u8]) {
         match self {
-            Self::Direct(writer) => {
-                let mut writer = lock(writer);
-                if writer
-                    .write_all(line)
-                    .and_then(|()| writer.flush())
-                    .is_err()
-                {
-                    crate::prom::dropped("logs").inc();
-                }
+            Self::Direct(output) => {
+                let mut output = lock(output);
+                output.write(line);
+                let _ = output.writer.flush();
             }
             Self::Background(background) => background.send(line),
         }
@@ -93,13 +96,12 @@ impl Background {
     ) -> std::io::Result<Arc<Self>> {
         let handoff = Arc::new(Handoff::new(max_bytes, usize::MAX, MIN_BUFFER_BYTES));
         let dropped = crate::prom::dropped("logs");
+        // The writer thread retries a blocked write for as long as it takes: lines wait in the
+        // bounded buffers meanwhile, and callers never wait.
         let mut worker = Worker {
-            name,
-            writer,
+            output: Output::new(name, writer, None),
             handoff: handoff.clone(),
-            dropped: dropped.clone(),
             spares: handoff.spares(),
-            failing: false,
         };
         let handle = std::thread::Builder::new()
             .name(format!("octo-log-{name}"))
@@ -135,14 +137,10 @@ impl Drop for Background {
 
 /// The writer thread's state.
 struct Worker<W> {
-    name: &'static str,
-    writer: W,
+    output: Output<W>,
     handoff: Arc<Handoff<Vec<u8>>>,
-    dropped: prometheus::IntCounter,
     /// Empty buffers, swapped for the full ones.
     spares: Vec<Vec<u8>>,
-    /// A failure was reported and no write has succeeded since.
-    failing: bool,
 }
 
 impl<W: Write> Worker<W> {
@@ -152,7 +150,7 @@ impl<W: Write> Worker<W> {
             let closed = self.handoff.closed();
             let taken = self.round();
             if self.handoff.flush_waiting() || closed {
-                let _ = self.writer.flush();
+                let _ = self.output.writer.flush();
                 self.handoff.flushed(asked);
             }
             if closed {
@@ -176,7 +174,7 @@ impl<W: Write> Worker<W> {
         let mut taken = 0;
         for lines in &mut spares {
             taken += lines.len();
-            self.write(lines);
+            self.output.write(lines);
             lines.clear();
             if lines.capacity() > KEPT_CAPACITY {
                 lines.shrink_to(KEPT_CAPACITY / 4);
@@ -185,15 +183,42 @@ impl<W: Write> Worker<W> {
         self.spares = spares;
         taken
     }
+}
 
-    /// Writes `lines`: retried while the writer would block, counted as dropped (each line
-    /// not written in full) when it fails.
+/// A log output with its loss accounting: lines are retried while the output would block,
+/// counted in `octo_telemetry_dropped_total{signal="logs"}` when a write fails, and a failure
+/// is reported once on stderr (and its end once), not per line.
+pub(crate) struct Output<W> {
+    /// Which output it is (`stdout`, `file`, `writer`), in the report.
+    name: &'static str,
+    writer: W,
+    dropped: prometheus::IntCounter,
+    /// How long a write that would block is retried; `None`: until it goes through.
+    retry_limit: Option<Duration>,
+    /// A failure was reported and no write has succeeded since.
+    failing: bool,
+}
+
+impl<W: Write> Output<W> {
+    fn new(name: &'static str, writer: W, retry_limit: Option<Duration>) -> Self {
+        Self {
+            name,
+            writer,
+            dropped: crate::prom::dropped("logs"),
+            retry_limit,
+            failing: false,
+        }
+    }
+
+    /// Writes `lines`: retried while the writer would block (up to the retry limit), counted
+    /// as dropped (each line not written in full) when it fails.
     fn write(&mut self, lines: &[u8]) {
         if lines.is_empty() {
             return;
         }
         let mut written = 0;
         let mut pause = Duration::from_millis(1);
+        let mut waited = Duration::ZERO;
         let mut failure = None;
         while written < lines.len() {
             match self.writer.write(&lines[written..]) {
@@ -206,8 +231,12 @@ impl<W: Write> Worker<W> {
                     pause = Duration::from_millis(1);
                 }
                 Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                Err(err) if err.kind() == ErrorKind::WouldBlock => {
+                Err(err)
+                    if err.kind() == ErrorKind::WouldBlock
+                        && self.retry_limit.is_none_or(|limit| waited < limit) =>
+                {
                     std::thread::sleep(pause);
+                    waited += pause;
                     pause = (pause * 2).min(MAX_RETRY_PAUSE);
                 }
                 Err(err) => {
@@ -304,18 +333,21 @@ mod tests {
     fn worker(kind: ErrorKind, failures: usize) -> (Worker<Flaky>, Arc<Mutex<Vec<u8>>>) {
         let written = Arc::new(Mutex::new(Vec::new()));
         let handoff = Arc::new(Handoff::new(128, usize::MAX, 64));
-        let worker = Worker {
-            name: "test",
-            writer: Flaky {
+        let mut output = Output::new(
+            "test",
+            Flaky {
                 kind,
                 failures,
                 chunk: 7,
                 written: written.clone(),
             },
+            None,
+        );
+        output.dropped = prometheus::IntCounter::new("t", "t").unwrap();
+        let worker = Worker {
+            output,
             spares: handoff.spares(),
             handoff,
-            dropped: prometheus::IntCounter::new("t", "t").unwrap(),
-            failing: false,
         };
         (worker, written)
     }
@@ -331,8 +363,8 @@ mod tests {
         append(&worker, b"second line\n");
         assert_eq!(worker.round(), 23);
         assert_eq!(&*written.lock().unwrap(), b"first line\nsecond line\n");
-        assert_eq!(worker.dropped.get(), 0);
-        assert!(!worker.failing);
+        assert_eq!(worker.output.dropped.get(), 0);
+        assert!(!worker.output.failing);
     }
 
     #[test]
@@ -342,11 +374,34 @@ mod tests {
             append(&worker, b"a line\n");
         }
         worker.round();
-        assert_eq!(worker.dropped.get(), 3);
-        assert!(worker.failing);
+        assert_eq!(worker.output.dropped.get(), 3);
+        assert!(worker.output.failing);
         append(&worker, b"another\n");
         worker.round();
-        assert_eq!(worker.dropped.get(), 4);
+        assert_eq!(worker.output.dropped.get(), 4);
+    }
+
+    #[test]
+    fn a_direct_output_retries_a_blocked_write_for_a_while_then_counts_it() {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let flaky = |failures| Flaky {
+            kind: ErrorKind::WouldBlock,
+            failures,
+            chunk: 4,
+            written: written.clone(),
+        };
+        let mut output = Output::new("writer", flaky(3), Some(DIRECT_RETRY_LIMIT));
+        output.dropped = prometheus::IntCounter::new("t", "t").unwrap();
+        output.write(b"one line\n");
+        assert_eq!(&*written.lock().unwrap(), b"one line\n");
+        assert_eq!(output.dropped.get(), 0);
+
+        // A reader that never drains: the caller's thread gives up after the limit.
+        let mut output = Output::new("writer", flaky(usize::MAX), Some(DIRECT_RETRY_LIMIT));
+        output.dropped = prometheus::IntCounter::new("t", "t").unwrap();
+        output.write(b"a\nb\n");
+        assert_eq!(output.dropped.get(), 2);
+        assert!(output.failing);
     }
 
     #[test]

@@ -226,14 +226,16 @@ fn limited<T: Labelled>(
     })
 }
 
-fn conflict<T>(name: &str, owner: &EventSpec) -> Option<T> {
-    tracing::warn!(
-        target: "octo_instrument",
-        event = "octo.metrics.family_conflict",
-        family = name,
-        function = owner.function,
-        "a metric family is declared twice with different kinds or labels; this site does not feed it"
+/// A family declared again with another kind or other labels: the later site does not feed
+/// it, which is a registration failure like any other (logged and counted, so the
+/// `TelemetryDropped` alert sees it).
+fn conflict<T>(name: &'static str, owner: &EventSpec) -> Option<T> {
+    let error = format!(
+        "declared again by {} with a different kind or labels; this site does not feed it",
+        owner.function
     );
+    super::report_registration_failure(name, &error);
+    super::count_registration_failure(name);
     None
 }
 
@@ -290,5 +292,92 @@ fn help(owner: &EventSpec, description: Option<&str>, what: &str) -> String {
     match description {
         Some(description) => format!("{description} ({}: {what}).", owner.event),
         None => format!("{}: {what}.", owner.event),
+    }
+}
+
+/// The metrics layer on its own: plain specs in, series out, no call site or macro involved.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OWNER: EventSpec = EventSpec {
+        event: "unit.extra",
+        buckets: &[0.1, 1.0],
+        function: "unit::extra",
+    };
+
+    /// The value of the series of `name` whose labels include `arm="{arm}"`.
+    fn value(text: &str, name: &str, arm: &str) -> Option<f64> {
+        let arm = format!("arm=\"{arm}\"");
+        text.lines()
+            .find(|line| line.starts_with(&format!("{name}{{")) && line.contains(&arm))
+            .and_then(|line| line.rsplit(' ').next()?.parse().ok())
+    }
+
+    #[test]
+    fn a_labelled_histogram_and_gauge_from_a_spec() {
+        static SPEC: FamiliesSpec = FamiliesSpec {
+            histogram: Some("unit_extra_seconds"),
+            gauge: Some("unit_extra_in_progress"),
+            labels: &["arm"],
+            max_series: Some(2),
+        };
+        let families = resolve(&SPEC, &OWNER, Some("Unit work")).expect("families");
+        let call = families.start(&[&"coder"]);
+        let text = super::super::render();
+        assert_eq!(
+            value(&text, "unit_extra_in_progress", "coder"),
+            Some(1.0),
+            "{text}"
+        );
+        call.finish(Duration::from_millis(200), None);
+        for arm in ["a", "b", "c"] {
+            families
+                .start(&[&arm])
+                .finish(Duration::from_millis(5), None);
+        }
+        let text = super::super::render();
+        assert!(
+            text.contains(
+                "# HELP unit_extra_seconds Unit work (unit.extra: duration of its calls, seconds)."
+            ),
+            "{text}"
+        );
+        assert_eq!(value(&text, "unit_extra_in_progress", "coder"), Some(0.0));
+        // The cap is 2 label sets, `coder` and `a`: `b` and `c` went to the overflow series.
+        assert_eq!(value(&text, "unit_extra_seconds_count", "coder"), Some(1.0));
+        assert_eq!(value(&text, "unit_extra_seconds_count", "a"), Some(1.0));
+        assert_eq!(value(&text, "unit_extra_seconds_count", "b"), None);
+        assert_eq!(
+            value(&text, "unit_extra_seconds_count", OVERFLOW),
+            Some(2.0)
+        );
+        assert_eq!(value(&text, "unit_extra_seconds_sum", "coder"), Some(0.2));
+    }
+
+    #[test]
+    fn a_second_declaration_with_other_labels_is_a_counted_failure() {
+        static FIRST: FamiliesSpec = FamiliesSpec {
+            histogram: Some("unit_conflict_seconds"),
+            gauge: None,
+            labels: &["arm"],
+            max_series: None,
+        };
+        static SECOND: FamiliesSpec = FamiliesSpec {
+            histogram: Some("unit_conflict_seconds"),
+            gauge: None,
+            labels: &[],
+            max_series: None,
+        };
+        assert!(resolve(&FIRST, &OWNER, None).is_some_and(|f| f.histogram.is_some()));
+        assert!(resolve(&SECOND, &OWNER, None).is_some_and(|f| f.histogram.is_none()));
+        let text = super::super::render();
+        assert!(
+            text.lines().any(|line| line
+                .starts_with("octo_telemetry_registration_failures_total{")
+                && line.contains(r#"family="unit_conflict_seconds""#)
+                && line.ends_with(" 1")),
+            "{text}"
+        );
     }
 }

@@ -201,6 +201,17 @@ fn gather() -> Vec<prometheus::proto::MetricFamily> {
     families
 }
 
+/// The exposition an `Accept` header asks for, with its `Content-Type`: OpenMetrics (with
+/// exemplars) where it prefers `application/openmetrics-text`, else the classic text. The
+/// families as registered so far: the callers above register the call sites first.
+pub(crate) fn negotiate(accept: Option<&str>) -> (&'static str, String) {
+    if accept.is_some_and(openmetrics::accepted) {
+        (openmetrics::CONTENT_TYPE, render_openmetrics())
+    } else {
+        (CONTENT_TYPE, render())
+    }
+}
+
 /// The OpenMetrics exposition of every registered family, with exemplars.
 pub(crate) fn render_openmetrics() -> String {
     openmetrics::encode(&gather())

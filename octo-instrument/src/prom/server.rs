@@ -1,22 +1,28 @@
 //! A minimal `/metrics` listener for services without an HTTP stack. Each connection is served on
-//! a thread of its own, within a deadline and with a cap on the request head, so neither idle
+//! a thread of its own, within deadlines and with a cap on the request head, so neither idle
 //! connections nor a slow client can make a scrape wait: Prometheus gets its answer in time and
-//! `ServiceDown` stays quiet on a healthy service.
+//! `ServiceDown` stays quiet on a healthy service. When every slot is taken, the connection that
+//! has waited longest for its request head gives its slot to the new one, so a client holding
+//! idle connections open cannot lock a scrape out either.
 
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How long one connection may take to send its request head.
 const HEAD_DEADLINE: Duration = Duration::from_secs(5);
-/// How long writing the answer may take.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long writing the answer may take, in all.
+const WRITE_DEADLINE: Duration = Duration::from_secs(10);
+/// How long the client's leftovers are read after the answer, in all.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(1);
 /// The longest request head read; longer heads get `431`.
 const MAX_HEAD_BYTES: usize = 8 * 1024;
-/// Connections served at once; more are closed at once (Prometheus opens one per target).
+/// Connections served at once (Prometheus opens one per target). Past it the oldest connection
+/// still sending its head is closed for the new one, or the new one is when none is.
 const MAX_CONNECTIONS: usize = 64;
 
 /// A running `/metrics` listener; dropping it stops the listener.
@@ -76,26 +82,65 @@ impl Drop for MetricsServer {
 
 fn accept(listener: &TcpListener, stop: &AtomicBool, render: Render) {
     let active = Arc::new(AtomicUsize::new(0));
+    let waiting = Arc::new(WaitingHeads::default());
     for stream in listener.incoming() {
         if stop.load(Ordering::Acquire) {
             break;
         }
         let Ok(stream) = stream else { continue };
-        if active.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
-            active.fetch_sub(1, Ordering::AcqRel);
-            continue; // dropped: closed at once
+        if active.load(Ordering::Acquire) >= MAX_CONNECTIONS && !waiting.evict_oldest() {
+            continue; // every slot is answering a scrape: this one is closed at once
         }
+        active.fetch_add(1, Ordering::AcqRel);
         let slot = active.clone();
+        let waiting = waiting.clone();
         let spawned = std::thread::Builder::new()
             .name("octo-metrics-conn".into())
             .spawn(move || {
-                let _ = respond(stream, render);
+                let _ = respond(stream, render, &waiting);
                 slot.fetch_sub(1, Ordering::AcqRel);
             });
         if spawned.is_err() {
             // The closure never ran: release its slot.
             active.fetch_sub(1, Ordering::AcqRel);
         }
+    }
+}
+
+/// The connections still sending their request head, oldest first: the ones a new connection
+/// may take the slot of. A connection being answered is never cut off.
+#[derive(Default)]
+struct WaitingHeads {
+    next: AtomicU64,
+    queue: Mutex<VecDeque<(u64, TcpStream)>>,
+}
+
+impl WaitingHeads {
+    /// Adds a connection (a handle on its socket) and returns its ticket.
+    fn add(&self, stream: &TcpStream) -> Option<u64> {
+        let handle = stream.try_clone().ok()?;
+        let ticket = self.next.fetch_add(1, Ordering::Relaxed);
+        self.lock().push_back((ticket, handle));
+        Some(ticket)
+    }
+
+    /// The connection's head is in (or it is over): it can no longer be evicted.
+    fn remove(&self, ticket: u64) {
+        self.lock().retain(|(t, _)| *t != ticket);
+    }
+
+    /// Closes the connection that has waited longest for its head; false when none is waiting.
+    fn evict_oldest(&self) -> bool {
+        let Some((_, oldest)) = self.lock().pop_front() else {
+            return false;
+        };
+        // Its thread's read ends at once and the thread releases its slot.
+        let _ = oldest.shutdown(std::net::Shutdown::Both);
+        true
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(u64, TcpStream)>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -161,9 +206,13 @@ fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError> {
     })
 }
 
-fn respond(mut stream: TcpStream, render: Render) -> std::io::Result<()> {
-    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-    let (status, content_type, body) = match read_head(&mut stream) {
+fn respond(mut stream: TcpStream, render: Render, waiting: &WaitingHeads) -> std::io::Result<()> {
+    let ticket = waiting.add(&stream);
+    let head = read_head(&mut stream);
+    if let Some(ticket) = ticket {
+        waiting.remove(ticket);
+    }
+    let (status, content_type, body) = match head {
         Err(HeadError::Unreadable) => return Ok(()),
         Err(HeadError::TooLarge) => (
             "431 Request Header Fields Too Large",
@@ -187,13 +236,37 @@ fn respond(mut stream: TcpStream, render: Render) -> std::io::Result<()> {
             ),
         },
     };
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nVary: Accept\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nVary: Accept\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
-    )?;
-    stream.flush()?;
+    );
+    let deadline = Instant::now() + WRITE_DEADLINE;
+    write_within(&mut stream, head.as_bytes(), deadline)?;
+    write_within(&mut stream, body.as_bytes(), deadline)?;
     close_cleanly(stream);
+    Ok(())
+}
+
+/// Writes all of `bytes` by `deadline`, however slowly the client reads: a timeout per write
+/// alone would let a client taking one byte at a time hold the connection for hours.
+fn write_within(
+    stream: &mut TcpStream,
+    mut bytes: &[u8],
+    deadline: Instant,
+) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
     Ok(())
 }
 
@@ -201,6 +274,17 @@ fn respond(mut stream: TcpStream, render: Render) -> std::io::Result<()> {
 /// socket with unread bytes resets the connection, and the client could lose the answer.
 fn close_cleanly(mut stream: TcpStream) {
     let _ = stream.shutdown(std::net::Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    let _ = std::io::copy(&mut (&mut stream).take(64 * 1024), &mut std::io::sink());
+    let deadline = Instant::now() + DRAIN_DEADLINE;
+    let mut chunk = [0u8; 4096];
+    let mut left: usize = 64 * 1024;
+    while left > 0 {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+            return;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => left = left.saturating_sub(n),
+        }
+    }
 }

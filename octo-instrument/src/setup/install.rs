@@ -158,6 +158,7 @@ fn build(
             #[cfg(feature = "otlp")]
             log_export,
             tracing,
+            exports_stuck_at: std::sync::Mutex::new(None),
         },
     ))
 }
@@ -203,18 +204,40 @@ fn install(
     Ok(Guard { pipeline })
 }
 
+/// How long a flush waits for the collector once an earlier flush found it not answering: the
+/// shutdown helper's flush and then the guard's would otherwise each wait their whole timeout
+/// for the same hanging collector, and a container's stop would take twice as long.
+const STUCK_EXPORT_GRACE: Duration = Duration::from_millis(250);
+/// How long a stuck collector is remembered.
+const STUCK_EXPORT_MEMORY: Duration = Duration::from_secs(30);
+
 /// What `init()` installed that holds queued lines and spans.
 struct Pipeline {
     backgrounds: Vec<Arc<Background>>,
     #[cfg(feature = "otlp")]
     log_export: Option<Arc<LogExport>>,
     tracing: Tracing,
+    /// When the last flush of the exports (spans, OTLP log records) did not finish in time.
+    exports_stuck_at: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Pipeline {
     fn flush(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let logs = self.backgrounds.iter().all(|b| b.flush(timeout));
+        // Lines to stdout and files always get the whole timeout; exports only a grace once
+        // their collector has been found stuck.
+        let mut stuck_at = self
+            .exports_stuck_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Remembered for a while only: a collector back later gets whole flushes again.
+        let deadline = match *stuck_at {
+            Some(at) if at.elapsed() < STUCK_EXPORT_MEMORY => {
+                deadline.min(Instant::now() + STUCK_EXPORT_GRACE)
+            }
+            _ => deadline,
+        };
         let spans = self
             .tracing
             .flush(deadline.saturating_duration_since(Instant::now()));
@@ -225,6 +248,7 @@ impl Pipeline {
             .is_none_or(|export| export.flush(deadline.saturating_duration_since(Instant::now())));
         #[cfg(not(feature = "otlp"))]
         let records = true;
+        *stuck_at = (!(spans && records)).then(Instant::now);
         logs && spans && records
     }
 }

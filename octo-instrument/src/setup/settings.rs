@@ -125,12 +125,18 @@ impl Config {
             .unwrap_or(defaults.log_value_length);
         let span_value_length =
             size("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT")?.unwrap_or(value_length);
-        let span_attribute_count = match size("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT")? {
-            Some(count) => count,
-            None => size("OTEL_ATTRIBUTE_COUNT_LIMIT")?
-                .or(self.span_attribute_count)
-                .unwrap_or(defaults.span_attribute_count),
+        let count = |variable: &'static str| {
+            env::var(variable)
+                .map(|value| env::parse_count(variable, &value))
+                .transpose()
         };
+        // Both are checked even when the span-specific one wins: a bad value is an error
+        // wherever it is.
+        let general_count = count("OTEL_ATTRIBUTE_COUNT_LIMIT")?;
+        let span_attribute_count = count("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT")?
+            .or(general_count)
+            .or(self.span_attribute_count)
+            .unwrap_or(defaults.span_attribute_count);
         Ok(Limits {
             log_value_length: value_length,
             span_value_length,

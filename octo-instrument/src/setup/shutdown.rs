@@ -165,7 +165,7 @@ impl Serve {
             // cancelled by the server layer.
             connections.shutdown().await;
         }
-        let flushed = tokio::task::spawn_blocking(|| crate::setup::flush(FLUSH_TIMEOUT))
+        let flushed = tokio::task::spawn_blocking(|| super::flush(FLUSH_TIMEOUT))
             .await
             .unwrap_or(false);
         if !flushed {

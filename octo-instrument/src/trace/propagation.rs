@@ -4,17 +4,19 @@
 #[cfg(any(feature = "axum", feature = "reqwest"))]
 use super::context::TraceContext;
 #[cfg(feature = "axum")]
-use super::w3c::{parse_traceparent, parse_tracestate};
+use super::w3c::{parse_single_traceparent, parse_tracestate};
 
 /// The caller's trace context from request headers: `None` when the headers are missing or
 /// malformed, which starts a new trace. A `tracestate` over the specification's limits is
 /// dropped and the trace continued without it.
 #[cfg(feature = "axum")]
 pub(crate) fn extract(headers: &http::HeaderMap) -> Option<TraceContext> {
-    let parent = headers
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_traceparent)?;
+    let lines: Option<Vec<&str>> = headers
+        .get_all("traceparent")
+        .iter()
+        .map(|v| v.to_str().ok())
+        .collect();
+    let parent = parse_single_traceparent(lines?.into_iter())?;
     let lines: Option<Vec<&str>> = headers
         .get_all("tracestate")
         .iter()

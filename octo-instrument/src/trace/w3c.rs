@@ -55,6 +55,19 @@ pub(crate) fn parse_traceparent(value: &str) -> Option<TraceParent> {
     })
 }
 
+/// Parses the request's `traceparent` header lines: a trace is continued only from exactly one.
+/// Two lines are ambiguous (which caller is the parent?), so the specification's test suite
+/// expects a new trace, as for a malformed value.
+pub(crate) fn parse_single_traceparent<'a>(
+    mut lines: impl Iterator<Item = &'a str>,
+) -> Option<TraceParent> {
+    let first = lines.next()?;
+    if lines.next().is_some() {
+        return None;
+    }
+    parse_traceparent(first)
+}
+
 /// Two lowercase hex digits.
 fn hex_byte(pair: &[u8]) -> Option<u8> {
     let digit = |b: u8| match b {
@@ -157,6 +170,17 @@ mod tests {
         ] {
             assert_eq!(parse_traceparent(&bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn two_traceparent_lines_continue_nothing() {
+        let one = format!("00-{TRACE}-{SPAN}-01");
+        assert!(parse_single_traceparent([one.as_str()].into_iter()).is_some());
+        assert_eq!(
+            parse_single_traceparent([one.as_str(), one.as_str()].into_iter()),
+            None
+        );
+        assert_eq!(parse_single_traceparent(std::iter::empty()), None);
     }
 
     #[test]

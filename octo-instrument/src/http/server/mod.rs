@@ -76,11 +76,13 @@ pub struct ServerLayer {
 }
 
 /// The configuration every request of a layer shares.
+// Shared hooks, so a configured layer can be cloned and each clone configured further.
+#[derive(Clone)]
 pub(crate) struct Parts {
-    make_request_id: Option<Box<dyn Fn() -> String + Send + Sync>>,
+    make_request_id: Option<Arc<dyn Fn() -> String + Send + Sync>>,
     skip_paths: Vec<String>,
-    on_request: Box<dyn OnRequest>,
-    on_response: Box<dyn OnResponse>,
+    on_request: Arc<dyn OnRequest>,
+    on_response: Arc<dyn OnResponse>,
     until_body_end: bool,
 }
 
@@ -106,16 +108,16 @@ impl ServerLayer {
             parts: Arc::new(Parts {
                 make_request_id: None,
                 skip_paths: Vec::new(),
-                on_request: Box::new(LogRequest),
-                on_response: Box::new(LogResponse),
+                on_request: Arc::new(LogRequest),
+                on_response: Arc::new(LogResponse),
                 until_body_end: false,
             }),
         }
     }
 
+    /// Changes this layer's parts; a clone made before keeps its own (copied on write).
     fn with(mut self, change: impl FnOnce(&mut Parts)) -> Self {
-        let parts = Arc::get_mut(&mut self.parts).expect("configured before it is shared");
-        change(parts);
+        change(Arc::make_mut(&mut self.parts));
         self
     }
 
@@ -132,7 +134,7 @@ impl ServerLayer {
     /// # let _ = layer;
     /// ```
     pub fn make_request_id(self, make: impl Fn() -> String + Send + Sync + 'static) -> Self {
-        self.with(|parts| parts.make_request_id = Some(Box::new(make)))
+        self.with(|parts| parts.make_request_id = Some(Arc::new(make)))
     }
 
     /// Paths left out of logs, traces and metrics (`/health`, `/metrics`: probes that would
@@ -149,12 +151,12 @@ impl ServerLayer {
 
     /// What is logged when a request starts (default [`LogRequest`]).
     pub fn on_request(self, hook: impl OnRequest) -> Self {
-        self.with(|parts| parts.on_request = Box::new(hook))
+        self.with(|parts| parts.on_request = Arc::new(hook))
     }
 
     /// What is logged when a request ends (default [`LogResponse`]).
     pub fn on_response(self, hook: impl OnResponse) -> Self {
-        self.with(|parts| parts.on_response = Box::new(hook))
+        self.with(|parts| parts.on_response = Arc::new(hook))
     }
 
     /// With `true`, a request ends when its response body ends rather than when its head is
@@ -255,5 +257,21 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestId {
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
         Ok(parts.extensions.get::<Self>().cloned().unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clone_is_configured_on_its_own() {
+        let base = ServerLayer::new().skip_paths(["/health"]);
+        let _in_use = base.layer(());
+        let other = base.clone().skip_paths(["/metrics"]).until_body_end(true);
+        assert_eq!(base.parts.skip_paths, ["/health"]);
+        assert!(!base.parts.until_body_end);
+        assert_eq!(other.parts.skip_paths, ["/health", "/metrics"]);
+        assert!(other.parts.until_body_end);
     }
 }

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath};
-use http::{HeaderValue, Method, Request, StatusCode, Version};
-use octo_instrument_core::families::{HTTP_COMPONENT, OTHER_METHOD, UNMATCHED_ENDPOINT};
+use http::{HeaderValue, Request, StatusCode, Version};
+use octo_instrument_core::families::{HTTP_COMPONENT, UNMATCHED_ENDPOINT};
 use tracing::Span;
 
 use super::Parts;
 use super::hooks::{RequestEnd, RequestInfo, RequestStart};
+use crate::http::method;
 use crate::http::request_id::RequestId;
 use crate::prom::http::HTTP;
 use crate::trace::api::{self, Attr};
@@ -45,7 +46,7 @@ impl RequestState {
         request_id: RequestId,
     ) -> Self {
         let start = Instant::now();
-        let method = method_label(request.method());
+        let method = method::label(request.method());
         let route = request
             .extensions()
             .get::<MatchedPath>()
@@ -222,23 +223,6 @@ impl Drop for RequestState {
     }
 }
 
-/// The method as a bounded label: the standard methods by name, anything else `_OTHER` (as the
-/// OpenTelemetry conventions say), so a client cannot invent series.
-fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::PATCH => "PATCH",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::CONNECT => "CONNECT",
-        Method::TRACE => "TRACE",
-        _ => OTHER_METHOD,
-    }
-}
-
 /// The OpenTelemetry HTTP server attributes: set on the trace only, not as span fields, so log
 /// lines inside the request stay short.
 fn set_request_attributes<B>(
@@ -267,6 +251,9 @@ fn set_request_attributes<B>(
         ),
         ("network.protocol.version", Attr::Str(version)),
     ];
+    if let Some(original) = method::original(request.method(), method) {
+        attributes.push(("http.request.method_original", Attr::Str(original)));
+    }
     if let Some(route) = route {
         attributes.push(("http.route", Attr::Str(route)));
     }
@@ -296,14 +283,16 @@ fn set_request_attributes<B>(
     api::set_attributes(span, &attributes);
 }
 
-/// The server span's name: `GET /api/v1/tasks/{id}`, or `GET` for a request no route matched.
+/// The server span's name: `GET /api/v1/tasks/{id}`, or `GET` for a request no route matched
+/// (`HTTP` in place of a method that is not a standard one).
 struct SpanName<'a>(&'static str, Option<&'a str>);
 
 impl std::fmt::Display for SpanName<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let method = method::in_span_name(self.0);
         match self.1 {
-            Some(route) => write!(f, "{} {route}", self.0),
-            None => f.write_str(self.0),
+            Some(route) => write!(f, "{method} {route}"),
+            None => f.write_str(method),
         }
     }
 }
@@ -342,6 +331,7 @@ mod tests {
             "GET /tasks/{id}"
         );
         assert_eq!(SpanName("GET", None).to_string(), "GET");
+        assert_eq!(SpanName("_OTHER", None).to_string(), "HTTP");
     }
 
     #[test]

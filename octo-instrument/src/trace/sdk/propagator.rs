@@ -9,7 +9,7 @@ use opentelemetry::propagation::{
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry_sdk::propagation::BaggagePropagator;
 
-use crate::trace::w3c::{parse_traceparent, parse_tracestate};
+use crate::trace::w3c::{parse_single_traceparent, parse_tracestate};
 
 const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
@@ -54,7 +54,10 @@ impl TextMapPropagator for StrictTraceContext {
     }
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        let Some(parent) = extractor.get(TRACEPARENT).and_then(parse_traceparent) else {
+        let parent = extractor
+            .get_all(TRACEPARENT)
+            .and_then(|lines| parse_single_traceparent(lines.into_iter()));
+        let Some(parent) = parent else {
             return cx.clone();
         };
         // Without a valid `traceparent` the state is not read at all; an invalid state is
