@@ -2,7 +2,8 @@
 //! out as the specification writes it (issue 9):
 //! - a 300 KB `User-Agent` and a 60 KB path are cut, with the marker, in the span and the lines;
 //! - a request no route matched makes a span named after its method alone;
-//! - a `tracestate` over the specification's limits is dropped, and an empty one is never sent.
+//! - a `tracestate` over the specification's limits is dropped, one over 512 characters is
+//!   shortened, and an empty one is never sent.
 
 use axum::Router;
 use axum::http::HeaderMap;
@@ -105,13 +106,21 @@ fn long_values_are_cut_with_the_marker_and_unmatched_spans_are_named_by_method()
 fn tracestate_over_the_limits_is_dropped_and_an_empty_one_never_sent() {
     let within: Vec<String> = (0..32).map(|i| format!("k{i}=v{i}")).collect();
     let over: Vec<String> = (0..33).map(|i| format!("k{i}=v{i}")).collect();
+    // Five members of 150 characters: 754 in all, over the 512 propagated.
+    let long: Vec<String> = (0..5).map(|i| format!("k{i}={}", "v".repeat(147))).collect();
     let run = traced(0, {
-        let (within, over) = (within.join(","), over.join(","));
+        let (within, over, long) = (within.join(","), over.join(","), long.join(","));
         async move {
             let base = serve(app()).await;
             let client = reqwest::Client::new();
             let mut answers = Vec::new();
-            for state in [None, Some(within), Some(over), Some("bad key=1".to_owned())] {
+            for state in [
+                None,
+                Some(within),
+                Some(over),
+                Some("bad key=1".to_owned()),
+                Some(long),
+            ] {
                 let mut request = client
                     .get(format!("{base}/forward"))
                     .header("traceparent", TRACEPARENT);
@@ -129,8 +138,10 @@ fn tracestate_over_the_limits_is_dropped_and_an_empty_one_never_sent() {
             "<none>".to_owned(),
             within.join(","),
             "<none>".to_owned(),
-            "<none>".to_owned()
+            "<none>".to_owned(),
+            long[..3].join(","),
         ],
-        "continued within the limits; dropped over them; never a bare header"
+        "continued within the limits; dropped over them; never a bare header; shortened to \
+         512 characters from the end"
     );
 }

@@ -4,11 +4,11 @@
 #[cfg(any(feature = "axum", feature = "reqwest"))]
 use super::context::TraceContext;
 #[cfg(feature = "axum")]
-use super::w3c::{parse_single_traceparent, parse_tracestate};
+use super::w3c::{fit_tracestate, parse_single_traceparent, parse_tracestate};
 
 /// The caller's trace context from request headers: `None` when the headers are missing or
 /// malformed, which starts a new trace. A `tracestate` over the specification's limits is
-/// dropped and the trace continued without it.
+/// dropped and the trace continued without it; one over 512 characters is shortened.
 #[cfg(feature = "axum")]
 pub(crate) fn extract(headers: &http::HeaderMap) -> Option<TraceContext> {
     let lines: Option<Vec<&str>> = headers
@@ -24,7 +24,8 @@ pub(crate) fn extract(headers: &http::HeaderMap) -> Option<TraceContext> {
         .collect();
     let trace_state = lines
         .and_then(|lines| parse_tracestate(&lines))
-        .map(|members| {
+        .map(|mut members| {
+            fit_tracestate(&mut members);
             members
                 .iter()
                 .map(|(key, value)| format!("{key}={value}"))

@@ -16,6 +16,11 @@ const TRACEPARENT_LEN: usize = 55;
 
 /// The most list members a `tracestate` may have.
 const MAX_TRACESTATE_MEMBERS: usize = 32;
+/// The combined `tracestate` length propagated: the specification asks for at least 512
+/// characters, and a longer state (32 members can make 16 KB) is sent on every outbound call.
+const MAX_TRACESTATE_LEN: usize = 512;
+/// Members longer than this go first when the state is over [`MAX_TRACESTATE_LEN`].
+const LONG_TRACESTATE_MEMBER: usize = 128;
 
 /// Parses `traceparent`. Version `00` must be exactly 55 characters of lowercase hex and dashes;
 /// version `ff` is invalid; a later version is read by its first four fields (what follows them
@@ -101,6 +106,36 @@ pub(crate) fn parse_tracestate<'a>(lines: &[&'a str]) -> Option<Vec<(&'a str, &'
     Some(members)
 }
 
+/// Shortens a parsed state to [`MAX_TRACESTATE_LEN`] as the specification says to: members
+/// over [`LONG_TRACESTATE_MEMBER`] characters first, then from the end (the oldest). Returns
+/// how many members were removed; a shortened state counts in
+/// `octo_telemetry_truncated_total{signal="spans"}`.
+pub(crate) fn fit_tracestate(members: &mut Vec<(&str, &str)>) -> usize {
+    let entry = |(key, value): &(&str, &str)| key.len() + 1 + value.len();
+    let combined = |members: &[(&str, &str)]| {
+        members.iter().map(entry).sum::<usize>() + members.len().saturating_sub(1)
+    };
+    let before = members.len();
+    while combined(members) > MAX_TRACESTATE_LEN {
+        match members
+            .iter()
+            .rposition(|member| entry(member) > LONG_TRACESTATE_MEMBER)
+        {
+            Some(long) => {
+                members.remove(long);
+            }
+            None => {
+                members.pop();
+            }
+        }
+    }
+    let removed = before - members.len();
+    if removed > 0 {
+        crate::prom::truncated("spans").inc();
+    }
+    removed
+}
+
 /// `simple-key` or `tenant-id@system-id`: lowercase letters, digits, `_ - * /`; at most 256
 /// characters, a tenant id of at most 241 and a system id of at most 14.
 fn valid_key(key: &str) -> bool {
@@ -170,6 +205,23 @@ mod tests {
         ] {
             assert_eq!(parse_traceparent(&bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_long_tracestate_is_shortened_long_members_first() {
+        let long = "v".repeat(200);
+        let medium = "m".repeat(100);
+        let mut members = vec![("a", medium.as_str()), ("big", long.as_str())];
+        for key in ["b", "c", "d", "e"] {
+            members.push((key, medium.as_str()));
+        }
+        // 6 members: 5 × 102 + 204 + 5 commas = 719 characters; without the long one 514,
+        // without `e` too 411.
+        assert_eq!(fit_tracestate(&mut members), 2);
+        let keys: Vec<&str> = members.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["a", "b", "c", "d"], "the long one, then from the end");
+        let mut short = vec![("rojo", "00f067aa0ba902b7")];
+        assert_eq!(fit_tracestate(&mut short), 0);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use opentelemetry::propagation::{
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry_sdk::propagation::BaggagePropagator;
 
-use crate::trace::w3c::{parse_single_traceparent, parse_tracestate};
+use crate::trace::w3c::{fit_tracestate, parse_single_traceparent, parse_tracestate};
 
 const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
@@ -65,7 +65,10 @@ impl TextMapPropagator for StrictTraceContext {
         let state = extractor
             .get_all(TRACESTATE)
             .and_then(|lines| parse_tracestate(&lines))
-            .and_then(|members| TraceState::from_key_value(members).ok())
+            .and_then(|mut members| {
+                fit_tracestate(&mut members);
+                TraceState::from_key_value(members).ok()
+            })
             .unwrap_or_default();
         let context = SpanContext::new(
             TraceId::from_bytes(parent.trace_id),
