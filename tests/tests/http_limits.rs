@@ -107,7 +107,9 @@ fn tracestate_over_the_limits_is_dropped_and_an_empty_one_never_sent() {
     let within: Vec<String> = (0..32).map(|i| format!("k{i}=v{i}")).collect();
     let over: Vec<String> = (0..33).map(|i| format!("k{i}=v{i}")).collect();
     // Five members of 150 characters: 754 in all, over the 512 propagated.
-    let long: Vec<String> = (0..5).map(|i| format!("k{i}={}", "v".repeat(147))).collect();
+    let long: Vec<String> = (0..5)
+        .map(|i| format!("k{i}={}", "v".repeat(147)))
+        .collect();
     let run = traced(0, {
         let (within, over, long) = (within.join(","), over.join(","), long.join(","));
         async move {

@@ -219,7 +219,11 @@ mod tests {
         // without `e` too 411.
         assert_eq!(fit_tracestate(&mut members), 2);
         let keys: Vec<&str> = members.iter().map(|(k, _)| *k).collect();
-        assert_eq!(keys, ["a", "b", "c", "d"], "the long one, then from the end");
+        assert_eq!(
+            keys,
+            ["a", "b", "c", "d"],
+            "the long one, then from the end"
+        );
         let mut short = vec![("rojo", "00f067aa0ba902b7")];
         assert_eq!(fit_tracestate(&mut short), 0);
     }
