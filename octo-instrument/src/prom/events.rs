@@ -8,7 +8,7 @@ use std::time::Duration;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{self, MetricFamily, MetricType};
 
-use octo_instrument_core::families::{self, Family, OUTCOMES};
+use octo_instrument_core::families::{self, Family, outcomes};
 
 use super::exemplars::{self, Sampled};
 use super::sharded::{ShardedCounter, ShardedHistogram};
@@ -26,7 +26,12 @@ impl Outcome {
     pub(crate) const ALL: [Outcome; 4] = [Self::Ok, Self::Error, Self::Panic, Self::Cancelled];
 
     pub(crate) fn label(self) -> &'static str {
-        OUTCOMES[self as usize]
+        match self {
+            Self::Ok => outcomes::OK,
+            Self::Error => outcomes::ERROR,
+            Self::Panic => outcomes::PANIC,
+            Self::Cancelled => outcomes::CANCELLED,
+        }
     }
 }
 
