@@ -6,6 +6,7 @@
 //! The same phases as the other macros: parse the input, check it (every mistake collected), then
 //! expand; with mistakes the event is still emitted, so the surrounding code type-checks.
 
+use octo_instrument_core::logs::{CRITICAL_FIELD, CRITICAL_LEVEL};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
@@ -102,8 +103,9 @@ fn event(kind: Kind, input: &Input, track: &TokenStream) -> TokenStream {
         Kind::Warn => (quote!(WARN), quote!()),
         Kind::Error => (quote!(ERROR), quote!()),
         // An error-level event underneath, so ordinary `tracing` filters treat it as one; the
-        // log layer writes `"level":"critical"`.
-        Kind::Critical => (quote!(ERROR), quote!(, octo.level = "critical")),
+        // log layer writes `"level":"critical"`. The field's name as a string literal, which
+        // `tracing` takes for a dotted name.
+        Kind::Critical => (quote!(ERROR), quote!(, #CRITICAL_FIELD = #CRITICAL_LEVEL)),
     };
     quote! {{
         #track
@@ -149,5 +151,15 @@ mod tests {
         .to_string();
         assert_eq!(tokens.matches("compile_error").count(), 3, "{tokens}");
         assert!(tokens.contains("tracing :: event !"), "{tokens}");
+    }
+
+    #[test]
+    fn critical_marks_its_error_event_with_cores_field() {
+        let tokens = expand(Kind::Critical, quote!("task.lost")).to_string();
+        assert!(tokens.contains("Level :: ERROR"), "{tokens}");
+        assert!(
+            tokens.contains(r#", "octo.level" = "critical""#),
+            "{tokens}"
+        );
     }
 }

@@ -37,7 +37,7 @@ const RESERVED: &[&str] = &[
 const INTERNAL_PREFIX: &str = "octo.";
 
 /// The field `critical!` sets: an error-level event written with `"level":"critical"`.
-pub(crate) const LEVEL_FIELD: &str = "octo.level";
+pub(crate) const LEVEL_FIELD: &str = octo_instrument_core::logs::CRITICAL_FIELD;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Format {
