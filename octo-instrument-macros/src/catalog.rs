@@ -9,6 +9,10 @@
 //! Nothing here is remembered between expansions: a long-lived expander (rust-analyzer's
 //! proc-macro server) sees each edit of the catalog, and a broken catalog is an error at every
 //! name checked, never "accept every name" after the first report.
+//!
+//! A crate without `octo-events.toml` has no catalog (only the grammar is checked); a catalog
+//! named by `OCTO_EVENT_CATALOG` that does not exist is an error, since checking the grammar
+//! alone would pass names the catalog was set to refuse.
 
 use std::path::PathBuf;
 
@@ -38,18 +42,37 @@ pub(crate) struct Checked<'a> {
     pub(crate) track: TokenStream,
 }
 
+/// Where the catalog is looked for.
+struct Location {
+    path: PathBuf,
+    /// Named by [`PATH_VARIABLE`] (so it must exist), rather than the default file.
+    named: bool,
+}
+
 /// Reads the catalog of the crate being compiled.
 pub(crate) fn load() -> Loaded {
-    let Some(path) = location() else {
-        return Loaded::None;
-    };
-    let text = match std::fs::read_to_string(&path) {
+    location().map_or(Loaded::None, |location| load_from(&location))
+}
+
+fn load_from(location: &Location) -> Loaded {
+    let path = &location.path;
+    let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && location.named => {
+            return Loaded::Broken(format!(
+                "{PATH_VARIABLE} names the event catalog {}, which does not exist; point it at \
+                 the catalog file (relative to the crate's directory) or unset it",
+                path.display()
+            ));
+        }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Loaded::None,
         Err(err) => return Loaded::Broken(format!("event catalog {}: {err}", path.display())),
     };
     match catalog::parse(&text) {
-        Ok(entries) => Loaded::Some(Catalog { path, entries }),
+        Ok(entries) => Loaded::Some(Catalog {
+            path: path.clone(),
+            entries,
+        }),
         Err((line, message)) => Loaded::Broken(format!(
             "event catalog {}, line {line}: {message}",
             path.display()
@@ -57,11 +80,17 @@ pub(crate) fn load() -> Loaded {
     }
 }
 
-fn location() -> Option<PathBuf> {
+fn location() -> Option<Location> {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?);
     Some(match std::env::var_os(PATH_VARIABLE) {
-        Some(path) => manifest_dir.join(path),
-        None => manifest_dir.join(FILE_NAME),
+        Some(path) => Location {
+            path: manifest_dir.join(path),
+            named: true,
+        },
+        None => Location {
+            path: manifest_dir.join(FILE_NAME),
+            named: false,
+        },
     })
 }
 
@@ -136,6 +165,30 @@ mod tests {
             let err = check(&broken, &lit(name)).err().expect("an error");
             assert!(err.to_string().contains("unknown key `color`"));
         }
+    }
+
+    /// A catalog the variable names must exist; the default file may be absent.
+    #[test]
+    fn a_named_catalog_that_does_not_exist_is_an_error() {
+        let path = std::env::temp_dir().join(format!(
+            "octo-no-such-catalog-{}/octo-events.toml",
+            std::process::id()
+        ));
+        let named = load_from(&Location {
+            path: path.clone(),
+            named: true,
+        });
+        let Loaded::Broken(message) = named else {
+            panic!("expected an error");
+        };
+        assert!(message.starts_with("OCTO_EVENT_CATALOG names"), "{message}");
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        let err = check(&Loaded::Broken(message), &lit("task.processing"))
+            .err()
+            .expect("an error at the name");
+        assert!(err.to_string().contains("which does not exist"));
+        let default = load_from(&Location { path, named: false });
+        assert!(matches!(default, Loaded::None));
     }
 
     #[test]
