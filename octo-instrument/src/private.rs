@@ -17,7 +17,6 @@ pub use tracing_core;
 pub use crate::__call_site as call_site;
 pub use crate::contract::value::record_field;
 pub use crate::contract::{FieldValue, Observable, Recorder, record_in as record_contract};
-pub use crate::metrics::buckets;
 pub use crate::observe::call::{ObservedCall, RunAsync};
 pub use crate::observe::emit::LOG_FIELDS;
 pub use crate::observe::probe::{

@@ -1,11 +1,14 @@
 //! Parsing `#[observed(...)]` into [`ObservedArgs`]: syntax of the attribute only; the function is
-//! not looked at here.
+//! not looked at here. Each argument is parsed on its own, its mistakes going into the
+//! [`Diagnostics`] the validate step adds to, so one expansion reports every mistake at once.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::meta::ParseNestedMeta;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, LitInt, LitStr, Token};
+
+use crate::diag::Diagnostics;
 
 /// Every argument, in the order the documentation lists them; it feeds both the parser's
 /// matching and the "expected one of" text.
@@ -100,7 +103,8 @@ impl Level {
 /// `buckets = [..]` or `buckets = http`.
 pub(crate) enum Buckets {
     List(Vec<(f64, Span)>, Span),
-    Preset(Ident),
+    /// The preset's name and where it is written (a string need not be an identifier).
+    Preset(String, Span),
 }
 
 /// One `key = expr` of `labels(...)`.
@@ -141,16 +145,61 @@ pub(crate) struct ObservedArgs {
     pub(crate) max_series: Slot<LitInt>,
     pub(crate) sample: Slot<(f64, Span)>,
     pub(crate) crate_path: Slot<syn::Path>,
+    /// The keys written, their values well-formed or not: a key whose value is in error is not
+    /// reported missing again by the checks across arguments.
+    given: Vec<String>,
 }
 
-pub(crate) fn parse(tokens: TokenStream) -> syn::Result<ObservedArgs> {
+impl ObservedArgs {
+    /// Whether the attribute wrote `key`, even with a value in error.
+    pub(crate) fn wrote(&self, key: &str) -> bool {
+        self.given.iter().any(|given| given == key)
+    }
+}
+
+/// Parses every argument, each mistake into `diag`: a bad argument does not hide the next one.
+pub(crate) fn parse(tokens: TokenStream, diag: &mut Diagnostics) -> ObservedArgs {
     let mut args = ObservedArgs::default();
-    syn::meta::parser(|meta| parse_one(&mut args, &meta)).parse2(tokens)?;
-    Ok(args)
+    for (argument, comma) in split_arguments(tokens) {
+        if argument.is_empty() {
+            // `a,,b` or a lone `,`: nothing between two separators.
+            if let Some(comma) = comma {
+                diag.push(syn::Error::new(
+                    comma.span(),
+                    "expected an argument before this `,`",
+                ));
+            }
+            continue;
+        }
+        let parsed = syn::meta::parser(|meta| parse_one(&mut args, &meta)).parse2(argument);
+        diag.keep(parsed);
+    }
+    args
+}
+
+/// The attribute's tokens cut at each top-level `,` (commas inside `(..)` or `[..]` belong to
+/// their argument), each argument with the comma after it. A trailing comma leaves no empty
+/// argument behind it.
+fn split_arguments(tokens: TokenStream) -> Vec<(TokenStream, Option<proc_macro2::Punct>)> {
+    let mut arguments = Vec::new();
+    let mut current = TokenStream::new();
+    for token in tokens {
+        match token {
+            TokenTree::Punct(punct) if punct.as_char() == ',' => {
+                arguments.push((std::mem::take(&mut current), Some(punct)));
+            }
+            other => current.extend([other]),
+        }
+    }
+    if !current.is_empty() {
+        arguments.push((current, None));
+    }
+    arguments
 }
 
 fn parse_one(args: &mut ObservedArgs, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     let name = path_name(&meta.path);
+    args.given.push(name.clone());
     match name.as_str() {
         "event" => {
             let lit = string_value(meta, "event = \"task.processing\"")?;
@@ -351,10 +400,11 @@ fn parse_buckets(meta: &ParseNestedMeta<'_>) -> syn::Result<Buckets> {
     }
     if meta.input.peek(LitStr) {
         let lit: LitStr = meta.input.parse()?;
-        return Ok(Buckets::Preset(Ident::new(&lit.value(), lit.span())));
+        return Ok(Buckets::Preset(lit.value(), lit.span()));
     }
     if meta.input.peek(Ident) {
-        return Ok(Buckets::Preset(meta.input.parse()?));
+        let ident: Ident = meta.input.parse()?;
+        return Ok(Buckets::Preset(ident.to_string(), ident.span()));
     }
     Err(meta
         .input
@@ -383,8 +433,15 @@ fn bucket_bound(expr: &Expr) -> syn::Result<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::ObservedArgs;
+    use crate::diag::Diagnostics;
     use quote::quote;
+
+    fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<ObservedArgs> {
+        let mut diag = Diagnostics::default();
+        let args = super::parse(tokens, &mut diag);
+        diag.finish().map(|()| args)
+    }
 
     fn error(tokens: proc_macro2::TokenStream) -> String {
         match parse(tokens) {
@@ -393,17 +450,27 @@ mod tests {
         }
     }
 
+    /// Every error message, in order.
+    fn errors(tokens: proc_macro2::TokenStream) -> Vec<String> {
+        match parse(tokens) {
+            Ok(_) => panic!("expected an error"),
+            Err(err) => err.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
     #[test]
     fn accepts_every_argument() {
         let args = parse(quote!(
             event = "task.processing", level = debug, fields(a = 1, b = %x), ret, slow_ms = 5,
             buckets = [0.1, 1], histogram = "task_duration_seconds", gauge = "tasks_in_progress",
-            labels(arm = "coder"), crate = ::octo
+            labels(arm = "coder"), crate = ::octo,
         ))
         .unwrap();
         assert_eq!(args.event.get().unwrap().value(), "task.processing");
         assert!(args.ret.get().is_some());
         assert_eq!(args.labels.get().unwrap().len(), 1);
+        // A preset named by a string that is no identifier is for the checks to reject.
+        assert!(parse(quote!(buckets = "fast ish")).is_ok());
     }
 
     #[test]
@@ -417,5 +484,36 @@ mod tests {
         assert!(error(quote!(ret = true)).contains("`ret` takes no value"));
         assert!(error(quote!(slow_ms = "5")).contains("write `slow_ms = 500`"));
         assert!(error(quote!(buckets = [a])).contains("bucket bound"));
+        assert!(error(quote!(event = "a.b",, ret)).contains("expected an argument before"));
+    }
+
+    #[test]
+    fn every_bad_argument_is_reported_and_the_others_still_parsed() {
+        let mut diag = Diagnostics::default();
+        let args = super::parse(
+            quote!(
+                evnt = "x.y",
+                level = loud,
+                fields(a = 1, b = 2),
+                slow_ms = "5",
+                event = "a.b"
+            ),
+            &mut diag,
+        );
+        let messages: Vec<String> = diag
+            .finish()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages[0].contains("unknown `observed` argument `evnt`"));
+        assert!(messages[1].contains("unknown level `loud`"));
+        assert!(messages[2].contains("write `slow_ms = 500`"));
+        // The arguments after the mistakes are still there for the checks that follow.
+        assert_eq!(args.event.get().unwrap().value(), "a.b");
+        assert!(args.fields.get().is_some());
+        assert!(args.wrote("level") && args.wrote("slow_ms") && !args.wrote("ret"));
+        assert_eq!(errors(quote!(ret = 1, ret = 2)).len(), 2);
     }
 }

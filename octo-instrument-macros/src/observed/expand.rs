@@ -14,6 +14,7 @@
 //! }
 //! ```
 
+use octo_instrument_core::event_name::{line_name, suffixes};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -76,6 +77,17 @@ pub(crate) fn function(func: &ObservedFn, plan: &Plan) -> TokenStream {
 fn call_site(plan: &Plan) -> TokenStream {
     let p = &plan.private;
     let event = &plan.event;
+    // The log lines' names, `<event>.<suffix>` with core's suffixes, as literals.
+    let line = |suffix: &str| syn::LitStr::new(&line_name(&event.value(), suffix), event.span());
+    let [started, completed, failed, panicked, cancelled, slow] = [
+        suffixes::STARTED,
+        suffixes::COMPLETED,
+        suffixes::FAILED,
+        suffixes::PANICKED,
+        suffixes::CANCELLED,
+        suffixes::SLOW,
+    ]
+    .map(line);
     let function = &plan.function;
     let level = plan.level.ident();
     let slow_ms = match plan.slow_ms {
@@ -84,11 +96,8 @@ fn call_site(plan: &Plan) -> TokenStream {
     };
     let buckets = match &plan.buckets {
         BucketPlan::Default => quote!(#p::None),
+        // A `&'static [f64]` promoted into the call site's static, as a constant's would be.
         BucketPlan::List(bounds) => quote!(#p::Some(&[#(#bounds),*])),
-        BucketPlan::Preset(name) => {
-            let constant = syn::Ident::new(&name.to_string().to_uppercase(), name.span());
-            quote!(#p::Some(#p::buckets::#constant))
-        }
     };
     let histogram = optional_str(p, plan.histogram.as_ref());
     let gauge = optional_str(p, plan.gauge.as_ref());
@@ -103,6 +112,14 @@ fn call_site(plan: &Plan) -> TokenStream {
         #track
         static __OCTO_SITE: #p::CallSite = #p::call_site!(
             event: #event,
+            lines: #p::LineNames {
+                started: #started,
+                completed: #completed,
+                failed: #failed,
+                panicked: #panicked,
+                cancelled: #cancelled,
+                slow: #slow,
+            },
             function: #function,
             level: #level,
             slow_ms: #slow_ms,

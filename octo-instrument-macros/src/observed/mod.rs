@@ -15,7 +15,10 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(func) => func,
         Err(err) => return not_a_function(item, err),
     };
-    match args::parse(args).and_then(|args| validate::plan(args, &func)) {
+    // One collector from the first argument to the last check: every mistake is reported at once.
+    let mut diag = diag::Diagnostics::default();
+    let args = args::parse(args, &mut diag);
+    match validate::plan(args, &func, diag) {
         Ok(plan) => expand::function(&func, &plan),
         // The function comes back un-instrumented beside the error, so its body still
         // type-checks and the IDE keeps completing inside it.

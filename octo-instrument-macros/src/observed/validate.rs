@@ -26,8 +26,9 @@ pub(crate) enum Shape {
 
 pub(crate) enum BucketPlan {
     Default,
+    /// A list of the attribute's, or a preset's bounds as core has them: expansion writes them
+    /// out, so it needs no path to a constant per preset.
     List(Vec<f64>),
-    Preset(syn::Ident),
 }
 
 #[derive(Default)]
@@ -61,9 +62,12 @@ pub(crate) struct Plan {
     pub(crate) fake_return: Option<Type>,
 }
 
-pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
-    let mut diag = Diagnostics::default();
-
+/// Checks `args` against `func`, adding to `diag`, which holds the arguments' syntax errors.
+pub(crate) fn plan(
+    args: ObservedArgs,
+    func: &ObservedFn,
+    mut diag: Diagnostics,
+) -> syn::Result<Plan> {
     if let Some(constness) = &func.sig.constness {
         diag.spanned(
             constness,
@@ -81,6 +85,8 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
             }
             Some(lit.clone())
         }
+        // An `event` whose value was in error has been reported already.
+        None if args.wrote("event") => None,
         None => {
             diag.push(syn::Error::new(
                 Span::call_site(),
@@ -104,15 +110,18 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
         .into_iter()
         .flatten()
     {
-        check_family_name(family, &mut diag);
+        check_family_name(family, event.as_ref(), &mut diag);
     }
+    // A family named with a value in error has been reported already: no second error saying
+    // the attribute names none.
+    let names_family = args.wrote("histogram") || args.wrote("gauge");
     if let (Some(h), Some(g)) = (args.histogram.get(), args.gauge.get())
         && h.value() == g.value()
     {
         diag.spanned(g, "`gauge` and `histogram` must name different families");
     }
     if let Some(labels) = args.labels.get() {
-        if args.histogram.get().is_none() && args.gauge.get().is_none() {
+        if !names_family {
             diag.push(syn::Error::new(
                 args.labels.span().unwrap_or_else(Span::call_site),
                 "`labels(...)` label the extra families; add `histogram = \"..\"` or \
@@ -122,8 +131,7 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
         check_labels(labels, &mut diag);
     }
     if let Some(lit) = args.max_series.get()
-        && args.histogram.get().is_none()
-        && args.gauge.get().is_none()
+        && !names_family
     {
         diag.spanned(
             lit,
@@ -172,19 +180,20 @@ pub(crate) fn plan(args: ObservedArgs, func: &ObservedFn) -> syn::Result<Plan> {
 fn plan_buckets(buckets: Option<&Buckets>, diag: &mut Diagnostics) -> BucketPlan {
     match buckets {
         None => BucketPlan::Default,
-        Some(Buckets::Preset(ident)) => {
-            if buckets::preset(&ident.to_string()).is_none() {
-                diag.spanned(
-                    ident,
+        Some(Buckets::Preset(name, span)) => match buckets::preset(name) {
+            Some(bounds) => BucketPlan::List(bounds.to_vec()),
+            None => {
+                diag.push(syn::Error::new(
+                    *span,
                     format!(
-                        "unknown bucket preset `{ident}`; expected one of {}, or a list such as \
+                        "unknown bucket preset `{name}`; expected one of {}, or a list such as \
                          `[0.1, 0.5, 1.0]`",
                         buckets::preset_names()
                     ),
-                );
+                ));
+                BucketPlan::Default
             }
-            BucketPlan::Preset(ident.clone())
-        }
+        },
         Some(Buckets::List(bounds, span)) => {
             check_bounds(bounds, *span, diag);
             BucketPlan::List(bounds.iter().map(|(b, _)| *b).collect())
@@ -280,7 +289,8 @@ fn check_bounds(bounds: &[(f64, Span)], list: Span, diag: &mut Diagnostics) {
     }
 }
 
-fn check_family_name(lit: &LitStr, diag: &mut Diagnostics) {
+/// `event` is the attribute's event name, for the suggestion when the name is taken.
+fn check_family_name(lit: &LitStr, event: Option<&LitStr>, diag: &mut Diagnostics) {
     let name = lit.value();
     if !prometheus::is_metric_name(&name) {
         diag.spanned(
@@ -291,12 +301,36 @@ fn check_family_name(lit: &LitStr, diag: &mut Diagnostics) {
                 prometheus::METRIC_NAME_GRAMMAR
             ),
         );
-    } else if families::is_reserved(&name) {
-        diag.spanned(
-            lit,
-            format!("`{name}` is a family octo-instrument exports itself; choose another name"),
-        );
+    } else if let Some(clash) = families::clash(&name) {
+        let family = clash.family.name;
+        let taken = if name == family {
+            format!("`{name}` is a family octo-instrument exports itself")
+        } else {
+            format!(
+                "`{name}` clashes with `{family}`, a family octo-instrument exports itself: \
+                 both would expose the name `{}` (OpenMetrics names a counter's family without \
+                 `_total`, and a histogram has `_bucket`, `_sum`, `_count` and `_created` series)",
+                clash.shared
+            )
+        };
+        let instead = match own_name(&name, event) {
+            Some(own) => format!("choose a name of its own, such as `{own}`"),
+            None => "choose a name of its own, prefixed with your service or domain".to_owned(),
+        };
+        diag.spanned(lit, format!("{taken}; {instead}"));
     }
+}
+
+/// `name` prefixed with the first segment of the event (`task.processing`: `task_errors`), when
+/// that makes a free family name; without `_total`, which only a counter ends in, and an extra
+/// family is a histogram or a gauge.
+fn own_name(name: &str, event: Option<&LitStr>) -> Option<String> {
+    let event = event?.value();
+    octo_instrument_core::event_name::check_grammar(&event).ok()?;
+    let domain = event.split('.').next()?;
+    let name = name.strip_suffix(families::COUNTER_SUFFIX).unwrap_or(name);
+    let own = format!("{domain}_{name}");
+    (prometheus::is_metric_name(&own) && families::clash(&own).is_none()).then_some(own)
 }
 
 fn check_labels(labels: &[Label], diag: &mut Diagnostics) {

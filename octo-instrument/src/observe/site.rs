@@ -12,7 +12,9 @@ use crate::prom::events::{self, EventMetrics, EventSpec};
 use crate::prom::extra::{self, ExtraFamilies, FamiliesSpec};
 use crate::span_data::CodeLocation;
 
-/// The names of an event's log lines.
+/// The names of an event's log lines: `<event>.<suffix>` with the suffixes of
+/// `octo_instrument_core::event_name::suffixes`, written out by the macro (a `concat!` here would
+/// need the suffixes spelled as literals a second time).
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct LineNames {
@@ -162,6 +164,7 @@ pub(crate) fn register_all() {
 macro_rules! __call_site {
     (
         event: $event:literal,
+        lines: $lines:expr,
         function: $function:literal,
         level: $level:ident,
         slow_ms: $slow_ms:expr,
@@ -190,14 +193,7 @@ macro_rules! __call_site {
             $crate::__call_site!(@meta $event, WARN, __WARN_LOG);
         $crate::__private::CallSite::new($crate::__private::SiteSpec {
             event: $event,
-            lines: $crate::__private::LineNames {
-                started: $crate::__private::concat!($event, ".started"),
-                completed: $crate::__private::concat!($event, ".completed"),
-                failed: $crate::__private::concat!($event, ".failed"),
-                panicked: $crate::__private::concat!($event, ".panicked"),
-                cancelled: $crate::__private::concat!($event, ".cancelled"),
-                slow: $crate::__private::concat!($event, ".slow"),
-            },
+            lines: $lines,
             function: $function,
             code: $crate::__private::CodeLocation {
                 function: $crate::__private::concat!(

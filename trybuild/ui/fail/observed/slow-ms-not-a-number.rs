@@ -1,7 +1,7 @@
 // The function is still emitted: `main` calls it without a second error.
 use octo_instrument::observed;
 
-#[observed(event = "ui.fail.slow", slow_ms = "5")]
+#[observed(event = "ui.fail.threshold", slow_ms = "5")]
 fn slow() {}
 
 fn main() { slow() }
