@@ -307,8 +307,20 @@ pub const OUTCOMES: [&str; 4] = [
     outcomes::CANCELLED,
 ];
 
+/// The values of the telemetry counters' `signal` label, by name.
+pub mod signals {
+    /// Log lines (to stdout or files).
+    pub const LOGS: &str = "logs";
+    /// Spans.
+    pub const SPANS: &str = "spans";
+    /// Metric label values and families.
+    pub const METRICS: &str = "metrics";
+    /// Log records exported over OTLP (`OTEL_LOGS_EXPORTER=otlp`).
+    pub const LOGS_OTLP: &str = "logs_otlp";
+}
+
 /// The signals of the telemetry counters, each exported at zero from the start.
-pub const SIGNALS: [&str; 3] = ["logs", "spans", "metrics"];
+pub const SIGNALS: [&str; 3] = [signals::LOGS, signals::SPANS, signals::METRICS];
 
 /// `errors_total{component}` of the HTTP layer.
 pub const HTTP_COMPONENT: &str = "http";

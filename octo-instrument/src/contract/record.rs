@@ -7,6 +7,8 @@ use std::sync::{LazyLock, Mutex};
 
 use tracing::Span;
 
+use octo_instrument_core::families::signals;
+
 use super::{Observable, REDACTED, Recorder};
 use crate::encode::fields::Fields;
 use crate::encode::json;
@@ -40,7 +42,7 @@ pub fn record_in<T: Observable + ?Sized>(span: &Span, value: &T) {
     value.observe(&mut collected);
     let cut = collected.fields.take_cut();
     if cut > 0 {
-        crate::prom::truncated("logs").inc_by(cut);
+        crate::prom::truncated(signals::LOGS).inc_by(cut);
     }
     crate::span_data::with_span_ref(span, |span| {
         let mut extensions = span.extensions_mut();

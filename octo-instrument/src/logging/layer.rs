@@ -12,6 +12,8 @@ use tracing_core::{Event, Level, Subscriber, span};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
+use octo_instrument_core::families::signals;
+
 use super::sink::Sink;
 use crate::encode::fields::{Fields, SpanFields};
 use crate::encode::hex::{ids_hex, push_hex};
@@ -239,7 +241,7 @@ where
 fn count_cut(fields: &mut Fields) {
     let cut = fields.take_cut();
     if cut > 0 {
-        crate::prom::truncated("logs").inc_by(cut);
+        crate::prom::truncated(signals::LOGS).inc_by(cut);
     }
 }
 

@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
+use octo_instrument_core::families::signals;
+
 use crate::encode::json;
 use crate::encode::timestamp::write_rfc3339;
 use crate::handoff::{Handoff, Place};
@@ -95,7 +97,7 @@ impl Background {
         max_bytes: usize,
     ) -> std::io::Result<Arc<Self>> {
         let handoff = Arc::new(Handoff::new(max_bytes, usize::MAX, MIN_BUFFER_BYTES));
-        let dropped = crate::prom::dropped("logs");
+        let dropped = crate::prom::dropped(signals::LOGS);
         // The writer thread retries a blocked write for as long as it takes: lines wait in the
         // bounded buffers meanwhile, and callers never wait.
         let mut worker = Worker {
@@ -204,7 +206,7 @@ impl<W: Write> Output<W> {
         Self {
             name,
             writer,
-            dropped: crate::prom::dropped("logs"),
+            dropped: crate::prom::dropped(signals::LOGS),
             retry_limit,
             failing: false,
         }

@@ -2,6 +2,8 @@
 //! (never a line per batch), counting what a failed export lost, and keeping the exporter's own
 //! crates' `tracing` output away from the service's subscriber.
 
+use octo_instrument_core::families::signals;
+
 use super::Signal;
 
 /// The state of one export thread's exports.
@@ -47,7 +49,7 @@ impl ExportHealth {
                     Signal::Traces => tracing::warn!(
                         target: "octo_instrument::export",
                         event = "telemetry.export.failed",
-                        signal = "spans",
+                        signal = signals::SPANS,
                         endpoint = %self.endpoint,
                         error = %err,
                         dropped_spans = count,
@@ -55,7 +57,7 @@ impl ExportHealth {
                     Signal::Logs => tracing::warn!(
                         target: "octo_instrument::export",
                         event = "telemetry.export.failed",
-                        signal = "logs_otlp",
+                        signal = signals::LOGS_OTLP,
                         endpoint = %self.endpoint,
                         error = %err,
                         dropped_records = count,

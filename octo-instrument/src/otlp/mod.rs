@@ -54,9 +54,10 @@ impl Signal {
     /// The `signal` label of `octo_telemetry_dropped_total` for what the export loses.
     #[cfg(feature = "otlp")]
     pub(crate) fn dropped_label(self) -> &'static str {
+        use octo_instrument_core::families::signals;
         match self {
-            Self::Traces => "spans",
-            Self::Logs => "logs_otlp",
+            Self::Traces => signals::SPANS,
+            Self::Logs => signals::LOGS_OTLP,
         }
     }
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use prometheus::core::Collector;
 use prometheus::{Histogram, HistogramOpts, HistogramVec, IntGauge, IntGaugeVec, Opts};
 
-use octo_instrument_core::families::OVERFLOW;
+use octo_instrument_core::families::{OVERFLOW, signals};
 
 use super::events::EventSpec;
 use super::exemplars;
@@ -265,7 +265,7 @@ fn label_value(value: &dyn Display) -> String {
     let mut budget = crate::limits::Budget::new(&mut text, MAX_LABEL_VALUE);
     let _ = write!(budget, "{value}");
     if budget.exceeded {
-        super::truncated("metrics").inc();
+        super::truncated(signals::METRICS).inc();
     }
     text
 }

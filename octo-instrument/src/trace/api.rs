@@ -281,7 +281,7 @@ mod sdk {
     fn span_value(value: &str) -> std::borrow::Cow<'_, str> {
         let cut = crate::limits::cut(value, crate::limits::span_value_length());
         if matches!(cut, std::borrow::Cow::Owned(_)) {
-            crate::prom::truncated("spans").inc();
+            crate::prom::truncated(octo_instrument_core::families::signals::SPANS).inc();
         }
         cut
     }

@@ -3,6 +3,8 @@
 //! the request starts a new trace. The parsers take client input, so they never allocate for a
 //! rejected value and never accept a "nearly right" one (a short id left-padded, flags `1`).
 
+use octo_instrument_core::families::signals;
+
 /// A parsed `traceparent`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TraceParent {
@@ -131,7 +133,7 @@ pub(crate) fn fit_tracestate(members: &mut Vec<(&str, &str)>) -> usize {
     }
     let removed = before - members.len();
     if removed > 0 {
-        crate::prom::truncated("spans").inc();
+        crate::prom::truncated(signals::SPANS).inc();
     }
     removed
 }

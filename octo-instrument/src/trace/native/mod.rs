@@ -29,6 +29,8 @@ use export::ExportQueue;
 use record::Pool;
 use table::SpanTable;
 
+use octo_instrument_core::families::signals;
+
 use super::sampler::Sampler;
 use crate::identity::Identity;
 use crate::limits::Limits;
@@ -99,7 +101,7 @@ impl Shared {
             },
             #[cfg(feature = "otlp")]
             export,
-            truncated: crate::prom::truncated("spans"),
+            truncated: crate::prom::truncated(signals::SPANS),
         }))
     }
 

@@ -21,6 +21,8 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use prost::Message as _;
 
+use octo_instrument_core::families::signals;
+
 use crate::otlp::OtlpSettings;
 use crate::otlp::exporter::{Batcher, Exporter, Released, within_request};
 
@@ -75,7 +77,7 @@ impl SpanProcessor for ExportQueue {
         // Values recorded as `tracing` fields reach the span uncut; the queue keeps them cut.
         let cut = limit_values(&mut span, crate::limits::span_value_length());
         if cut > 0 {
-            crate::prom::truncated("spans").inc_by(cut);
+            crate::prom::truncated(signals::SPANS).inc_by(cut);
         }
         let size = span_size(&span);
         // A span the queue has no room for is counted as dropped by the exporter.
