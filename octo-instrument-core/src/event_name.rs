@@ -36,8 +36,9 @@ pub mod suffixes {
     pub const SLOW: &str = "slow";
 }
 
-/// The last segments `#[observed]` appends to an event for its log lines.
-pub const OUTCOME_SUFFIXES: &[&str] = &[
+/// The last segments `#[observed]` appends to an event for its log lines, in the order of its
+/// lines: started, completed, failed, panicked, cancelled, slow.
+pub const OUTCOME_SUFFIXES: [&str; 6] = [
     suffixes::STARTED,
     suffixes::COMPLETED,
     suffixes::FAILED,

@@ -14,7 +14,7 @@
 //! }
 //! ```
 
-use octo_instrument_core::event_name::{line_name, suffixes};
+use octo_instrument_core::event_name::{OUTCOME_SUFFIXES, line_name};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -79,15 +79,7 @@ fn call_site(plan: &Plan) -> TokenStream {
     let event = &plan.event;
     // The log lines' names, `<event>.<suffix>` with core's suffixes, as literals.
     let line = |suffix: &str| syn::LitStr::new(&line_name(&event.value(), suffix), event.span());
-    let [started, completed, failed, panicked, cancelled, slow] = [
-        suffixes::STARTED,
-        suffixes::COMPLETED,
-        suffixes::FAILED,
-        suffixes::PANICKED,
-        suffixes::CANCELLED,
-        suffixes::SLOW,
-    ]
-    .map(line);
+    let [started, completed, failed, panicked, cancelled, slow] = OUTCOME_SUFFIXES.map(line);
     let function = &plan.function;
     let level = plan.level.ident();
     let slow_ms = match plan.slow_ms {

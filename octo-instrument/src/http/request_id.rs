@@ -95,19 +95,11 @@ mod tests {
 
     #[test]
     fn kept_or_replaced() {
-        for kept in ["a", "req_1", "A.b_c:d-e", &"x".repeat(128)] {
+        // The grammar's own cases are core's test; here, that a header is kept or replaced by it.
+        for kept in ["req_1", &"x".repeat(128)] {
             assert_eq!(RequestId::from_header(Some(kept)).as_str(), kept);
         }
-        for replaced in [
-            "",
-            " ",
-            "a b",
-            "a\r\nb",
-            "é",
-            "a/b",
-            "a\0",
-            &"x".repeat(129),
-        ] {
+        for replaced in ["", "a\r\nb", &"x".repeat(129)] {
             let id = RequestId::from_header(Some(replaced));
             assert!(id.as_str().starts_with("req_"), "{replaced:?}");
             assert_eq!(id.as_str().len(), 20);
