@@ -35,37 +35,3 @@ fn a_family_that_cannot_be_registered_is_counted_and_render_still_answers() {
         "the call itself is observed"
     );
 }
-
-#[observed(
-    event = "test.limits.shared_one",
-    histogram = "test_limits_shared_seconds",
-    labels(kind = "one")
-)]
-fn shared_one() {}
-
-#[observed(
-    event = "test.limits.shared_two",
-    histogram = "test_limits_shared_seconds"
-)]
-fn shared_two() {}
-
-#[test]
-fn a_family_declared_twice_with_other_labels_is_counted_once_and_exported_once() {
-    shared_one();
-    shared_two();
-    let text = octo_instrument::metrics::render();
-    assert_eq!(
-        text.matches("# TYPE test_limits_shared_seconds histogram")
-            .count(),
-        1,
-        "{text}"
-    );
-    assert_eq!(
-        metric(
-            "octo_telemetry_registration_failures_total",
-            &[("family", "test_limits_shared_seconds")]
-        ),
-        Some(1.0),
-        "the second declaration is the failure, whichever registered first"
-    );
-}
