@@ -75,7 +75,7 @@ pub const DEFAULT_MAX_SERIES: usize = crate::prom::extra::DEFAULT_MAX_SERIES;
 /// ```
 pub const OVERFLOW: &str = octo_instrument_core::families::OVERFLOW;
 
-/// The longest label value an extra family keeps, in bytes; longer values are cut and counted in
+/// The longest label value an extra family keeps, in characters; longer values are cut and counted in
 /// `octo_telemetry_truncated_total{signal="metrics"}`.
 ///
 /// ```

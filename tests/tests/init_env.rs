@@ -227,15 +227,14 @@ fn long_field_values_are_cut_at_the_limit_the_environment_sets() {
         assert!(output.status.success(), "{output:?}");
         let lines = json_lines(&output.stdout);
         let value = lines[0]["long"].as_str().unwrap();
+        let marker = octo_instrument::limits::TRUNCATED_MARKER;
+        // The limit counts characters, the marker's among them.
         assert_eq!(
             value,
-            format!(
-                "{}{}",
-                "x".repeat(limit),
-                octo_instrument::limits::TRUNCATED_MARKER
-            ),
+            format!("{}{marker}", "x".repeat(limit - marker.chars().count())),
             "{env:?}"
         );
+        assert_eq!(value.chars().count(), limit);
         let truncated = octo_instrument_tests::sample_value(
             &octo_instrument_tests::samples_among_lines(&output.stderr),
             "octo_telemetry_truncated_total",

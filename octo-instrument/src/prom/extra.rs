@@ -4,7 +4,7 @@
 //! nothing for this.
 //!
 //! Label values come from data, so they are bounded twice: each value is cut at
-//! [`MAX_LABEL_VALUE`] bytes, and each family keeps at most its series limit (`max_series = N`,
+//! [`MAX_LABEL_VALUE`] characters, and each family keeps at most its series limit (`max_series = N`,
 //! else [`DEFAULT_MAX_SERIES`]) of distinct label sets. A call with a new label set past the limit
 //! is recorded under the one overflow series (every label [`OVERFLOW`]) and counted in
 //! `octo_telemetry_label_overflow_total{family}`, so a client that sends a thousand distinct
@@ -26,7 +26,7 @@ use super::exemplars;
 /// Distinct label sets a family keeps when its attribute does not say `max_series`.
 pub(crate) const DEFAULT_MAX_SERIES: usize = 500;
 
-/// Longest label value kept, in bytes; longer ones are cut (and counted as truncated).
+/// Longest label value kept, in characters; longer ones are cut (and counted as truncated).
 pub(crate) const MAX_LABEL_VALUE: usize = 128;
 
 /// What an attribute says about its extra families: plain data the macro writes into the call
@@ -259,7 +259,7 @@ impl ExtraFamilies {
     }
 }
 
-/// A label value as the series keeps it: at most [`MAX_LABEL_VALUE`] bytes.
+/// A label value as the series keeps it: at most [`MAX_LABEL_VALUE`] characters.
 fn label_value(value: &dyn Display) -> String {
     let mut text = String::new();
     let mut budget = crate::limits::Budget::new(&mut text, MAX_LABEL_VALUE);

@@ -156,12 +156,12 @@ impl Config {
         self
     }
 
-    /// The longest log field value and span attribute value kept, in bytes, unless
+    /// The longest log field value and span attribute value kept, in characters, unless
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` (or, for spans, `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`)
-    /// is set; longer values are cut and end in [`TRUNCATED_MARKER`](crate::limits::TRUNCATED_MARKER).
-    /// Default [`DEFAULT_VALUE_LENGTH`](crate::limits::DEFAULT_VALUE_LENGTH).
-    pub fn value_length_limit(mut self, bytes: usize) -> Self {
-        self.value_length = Some(bytes);
+    /// is set; longer values are cut and end in [`TRUNCATED_MARKER`](crate::limits::TRUNCATED_MARKER),
+    /// within the limit. Default [`DEFAULT_VALUE_LENGTH`](crate::limits::DEFAULT_VALUE_LENGTH).
+    pub fn value_length_limit(mut self, characters: usize) -> Self {
+        self.value_length = Some(characters);
         self
     }
 

@@ -9,7 +9,7 @@ use tracing_core::field::{Field, Visit};
 
 #[cfg(any(feature = "otlp", test))]
 use crate::encode::protobuf::AnyValue;
-use crate::limits::{Budget, TRUNCATED_MARKER, prefix};
+use crate::limits::{Marked, cut_parts};
 
 /// One attribute's value; strings are ranges of the span's text buffer.
 #[derive(Clone, Debug, PartialEq)]
@@ -123,9 +123,9 @@ impl Attrs {
     /// A string value, cut at the value length limit with the marker.
     pub(crate) fn set_str(&mut self, limits: AttrLimits, key: &'static str, value: &str) {
         let start = self.text.len();
-        if value.len() > limits.value_length {
-            self.text.push_str(prefix(value, limits.value_length));
-            self.text.push_str(TRUNCATED_MARKER);
+        if let Some((kept, marker)) = cut_parts(value, limits.value_length) {
+            self.text.push_str(kept);
+            self.text.push_str(marker);
             self.cut += 1;
         } else {
             self.text.push_str(value);
@@ -142,10 +142,9 @@ impl Attrs {
         value: fmt::Arguments<'_>,
     ) {
         let start = self.text.len();
-        let mut budget = Budget::new(&mut self.text, limits.value_length);
-        let _ = budget.write_fmt(value);
-        if budget.exceeded {
-            self.text.push_str(TRUNCATED_MARKER);
+        let mut marked = Marked::new(&mut self.text, limits.value_length);
+        let _ = marked.write_fmt(value);
+        if marked.finish() {
             self.cut += 1;
         }
         let range = to_range(start, self.text.len());
@@ -204,7 +203,7 @@ mod tests {
 
     const LIMITS: AttrLimits = AttrLimits {
         count: 3,
-        value_length: 8,
+        value_length: 19,
     };
 
     #[test]
@@ -218,19 +217,26 @@ mod tests {
         attrs.set_str(LIMITS, "task", "a-much-longer-task-id");
         attrs.set_u64(LIMITS, "priority", u64::MAX);
         let all: Vec<_> = attrs.iter().collect();
+        // 19 characters each, the marker included.
         assert_eq!(
             all,
             [
-                ("priority", AnyValue::Str("18446744…[truncated]")),
-                ("task", AnyValue::Str("a-much-l…[truncated]")),
+                ("priority", AnyValue::Str("1844674…[truncated]")),
+                ("task", AnyValue::Str("a-much-…[truncated]")),
                 ("urgent", AnyValue::Bool(true)),
             ]
         );
         assert_eq!(attrs.cut, 2);
         assert_eq!(
             attrs.text.len(),
-            2 * (8 + TRUNCATED_MARKER.len()),
+            2 * (7 + crate::limits::TRUNCATED_MARKER.len()),
             "replaced text is reclaimed"
+        );
+        // A value of exactly the limit is kept whole.
+        attrs.set_str(LIMITS, "task", &"é".repeat(19));
+        assert_eq!(
+            attrs.iter().nth(1),
+            Some(("task", AnyValue::Str(&"é".repeat(19))))
         );
     }
 }
