@@ -2,8 +2,9 @@
 //! a thread of its own, within deadlines and with a cap on the request head, so neither idle
 //! connections nor a slow client can make a scrape wait: Prometheus gets its answer in time and
 //! `ServiceDown` stays quiet on a healthy service. When every slot is taken, the connection that
-//! has waited longest for its request head gives its slot to the new one, so a client holding
-//! idle connections open cannot lock a scrape out either.
+//! has waited longest for its request head gives its slot to the new one (or, when none is
+//! waiting, the oldest answer running over two seconds), so a client holding connections open,
+//! idle or not reading, cannot lock a scrape out either.
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};
@@ -22,7 +23,8 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(1);
 /// The longest request head read; longer heads get `431`.
 const MAX_HEAD_BYTES: usize = 8 * 1024;
 /// Connections served at once (Prometheus opens one per target). Past it the oldest connection
-/// still sending its head is closed for the new one, or the new one is when none is.
+/// still sending its head, or else the oldest slow answer, is closed for the new one; the new
+/// one is closed when there is neither.
 const MAX_CONNECTIONS: usize = 64;
 
 /// A running `/metrics` listener; dropping it stops the listener.
@@ -82,65 +84,106 @@ impl Drop for MetricsServer {
 
 fn accept(listener: &TcpListener, stop: &AtomicBool, render: Render) {
     let active = Arc::new(AtomicUsize::new(0));
-    let waiting = Arc::new(WaitingHeads::default());
+    let open = Arc::new(OpenConnections::default());
     for stream in listener.incoming() {
         if stop.load(Ordering::Acquire) {
             break;
         }
         let Ok(stream) = stream else { continue };
-        if active.load(Ordering::Acquire) >= MAX_CONNECTIONS && !waiting.evict_oldest() {
-            continue; // every slot is answering a scrape: this one is closed at once
+        if active.load(Ordering::Acquire) >= MAX_CONNECTIONS && !open.evict() {
+            continue; // every slot is answering a scrape in time: this one is closed at once
         }
+        // Known before its thread runs, so a burst of connections can be evicted at once.
+        let Some(ticket) = open.add(&stream) else {
+            continue;
+        };
         active.fetch_add(1, Ordering::AcqRel);
         let slot = active.clone();
-        let waiting = waiting.clone();
+        let connections = open.clone();
         let spawned = std::thread::Builder::new()
             .name("octo-metrics-conn".into())
             .spawn(move || {
-                let _ = respond(stream, render, &waiting);
+                let _ = respond(stream, render, &connections, ticket);
+                connections.remove(ticket);
                 slot.fetch_sub(1, Ordering::AcqRel);
             });
         if spawned.is_err() {
             // The closure never ran: release its slot.
+            open.remove(ticket);
             active.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }
 
-/// The connections still sending their request head, oldest first: the ones a new connection
-/// may take the slot of. A connection being answered is never cut off.
+/// How long an answer may be in progress before a new connection may take its slot: a client
+/// that sends a request and then reads nothing holds its connection no longer than this once
+/// the slots run out.
+const SLOW_ANSWER: Duration = Duration::from_secs(2);
+
+/// The open connections, oldest first, for the accept loop to choose one to close when every
+/// slot is taken.
 #[derive(Default)]
-struct WaitingHeads {
+struct OpenConnections {
     next: AtomicU64,
-    queue: Mutex<VecDeque<(u64, TcpStream)>>,
+    list: Mutex<VecDeque<Connection>>,
 }
 
-impl WaitingHeads {
-    /// Adds a connection (a handle on its socket) and returns its ticket.
+struct Connection {
+    ticket: u64,
+    /// A handle on its socket, to close it from the accept loop.
+    stream: TcpStream,
+    /// When it connected, or when its answer started.
+    since: Instant,
+    answering: bool,
+}
+
+impl OpenConnections {
+    /// Adds a connection and returns its ticket.
     fn add(&self, stream: &TcpStream) -> Option<u64> {
-        let handle = stream.try_clone().ok()?;
+        let stream = stream.try_clone().ok()?;
         let ticket = self.next.fetch_add(1, Ordering::Relaxed);
-        self.lock().push_back((ticket, handle));
+        self.lock().push_back(Connection {
+            ticket,
+            stream,
+            since: Instant::now(),
+            answering: false,
+        });
         Some(ticket)
     }
 
-    /// The connection's head is in (or it is over): it can no longer be evicted.
+    /// The connection's head is in: from now on it is evicted only if its answer is slow.
+    fn answering(&self, ticket: u64) {
+        if let Some(connection) = self.lock().iter_mut().find(|c| c.ticket == ticket) {
+            connection.answering = true;
+            connection.since = Instant::now();
+        }
+    }
+
     fn remove(&self, ticket: u64) {
-        self.lock().retain(|(t, _)| *t != ticket);
+        self.lock().retain(|c| c.ticket != ticket);
     }
 
-    /// Closes the connection that has waited longest for its head; false when none is waiting.
-    fn evict_oldest(&self) -> bool {
-        let Some((_, oldest)) = self.lock().pop_front() else {
-            return false;
-        };
-        // Its thread's read ends at once and the thread releases its slot.
-        let _ = oldest.shutdown(std::net::Shutdown::Both);
-        true
+    /// Closes one connection for a newcomer: the one that has waited longest for its head, or
+    /// else the oldest answer taking longer than [`SLOW_ANSWER`]; false when there is none.
+    fn evict(&self) -> bool {
+        let mut list = self.lock();
+        if let Some(index) = list.iter().position(|c| !c.answering) {
+            let waiting = list.remove(index).expect("found");
+            // Only its reading side: a head read ends at once, while a connection whose head
+            // arrived meanwhile still writes its answer.
+            let _ = waiting.stream.shutdown(std::net::Shutdown::Read);
+            return true;
+        }
+        if let Some(index) = list.iter().position(|c| c.since.elapsed() >= SLOW_ANSWER) {
+            let slow = list.remove(index).expect("found");
+            let _ = slow.stream.shutdown(std::net::Shutdown::Both);
+            return true;
+        }
+        false
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(u64, TcpStream)>> {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Connection>> {
+        self.list.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -206,11 +249,15 @@ fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError> {
     })
 }
 
-fn respond(mut stream: TcpStream, render: Render, waiting: &WaitingHeads) -> std::io::Result<()> {
-    let ticket = waiting.add(&stream);
+fn respond(
+    mut stream: TcpStream,
+    render: Render,
+    open: &OpenConnections,
+    ticket: u64,
+) -> std::io::Result<()> {
     let head = read_head(&mut stream);
-    if let Some(ticket) = ticket {
-        waiting.remove(ticket);
+    if head.is_ok() {
+        open.answering(ticket);
     }
     let (status, content_type, body) = match head {
         Err(HeadError::Unreadable) => return Ok(()),

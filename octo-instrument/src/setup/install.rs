@@ -210,6 +210,9 @@ fn install(
 const STUCK_EXPORT_GRACE: Duration = Duration::from_millis(250);
 /// How long a stuck collector is remembered.
 const STUCK_EXPORT_MEMORY: Duration = Duration::from_secs(30);
+/// The least time the exports must have had in a flush that timed out for their collector to
+/// count as stuck.
+const STUCK_EXPORT_MIN_BUDGET: Duration = Duration::from_secs(1);
 
 /// What `init()` installed that holds queued lines and spans.
 struct Pipeline {
@@ -224,23 +227,23 @@ struct Pipeline {
 impl Pipeline {
     fn flush(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        let logs = self.backgrounds.iter().all(|b| b.flush(timeout));
+        // Every output, each within the one deadline: a failing one does not skip the others.
+        let logs = self.backgrounds.iter().fold(true, |all, background| {
+            background.flush(deadline.saturating_duration_since(Instant::now())) && all
+        });
         // Lines to stdout and files always get the whole timeout; exports only a grace once
-        // their collector has been found stuck.
-        let mut stuck_at = self
-            .exports_stuck_at
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Remembered for a while only: a collector back later gets whole flushes again.
-        let deadline = match *stuck_at {
-            Some(at) if at.elapsed() < STUCK_EXPORT_MEMORY => {
-                deadline.min(Instant::now() + STUCK_EXPORT_GRACE)
-            }
-            _ => deadline,
+        // their collector has been found stuck (remembered for a while only: a collector back
+        // later gets whole flushes again).
+        let found_stuck = self
+            .stuck_at()
+            .is_some_and(|at| at.elapsed() < STUCK_EXPORT_MEMORY);
+        let deadline = if found_stuck {
+            deadline.min(Instant::now() + STUCK_EXPORT_GRACE)
+        } else {
+            deadline
         };
-        let spans = self
-            .tracing
-            .flush(deadline.saturating_duration_since(Instant::now()));
+        let budget = deadline.saturating_duration_since(Instant::now());
+        let spans = self.tracing.flush(budget);
         #[cfg(feature = "otlp")]
         let records = self
             .log_export
@@ -248,8 +251,26 @@ impl Pipeline {
             .is_none_or(|export| export.flush(deadline.saturating_duration_since(Instant::now())));
         #[cfg(not(feature = "otlp"))]
         let records = true;
-        *stuck_at = (!(spans && records)).then(Instant::now);
-        logs && spans && records
+        let done = spans && records;
+        // Stuck only when the exports had a real chance: a flush given no time (or one whose
+        // time the log outputs used up) says nothing about the collector.
+        if done {
+            *self.stuck_lock() = None;
+        } else if budget >= STUCK_EXPORT_MIN_BUDGET {
+            *self.stuck_lock() = Some(Instant::now());
+        }
+        logs && done
+    }
+
+    fn stuck_at(&self) -> Option<Instant> {
+        *self.stuck_lock()
+    }
+
+    /// Held only to read or write the instant, never across a flush.
+    fn stuck_lock(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.exports_stuck_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

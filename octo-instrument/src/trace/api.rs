@@ -87,7 +87,7 @@ pub(crate) struct Failure<'a> {
 const MAX_CAUSES: usize = 32;
 
 impl Failure<'_> {
-    /// `exception.message` and `exception.stacktrace`, each at most `max` bytes: the message,
+    /// `exception.message` and `exception.stacktrace`, each at most `max` characters: the message,
     /// and the causes below it (`Caused by:` and one numbered line each), empty without any.
     fn texts(&self, max: usize) -> (String, String) {
         use std::fmt::Write as _;

@@ -140,23 +140,22 @@ impl Batcher for SdkBatcher {
     }
 }
 
-/// Cuts every string value of the span (attributes, event attributes) longer than `max` bytes;
-/// returns how many were cut.
+/// Cuts every string value of the span (attributes, event attributes) longer than `max`
+/// characters; returns how many were cut.
 fn limit_values(span: &mut SpanData, max: usize) -> u64 {
     let mut cut = 0;
+    let mut limit_one = |text: &mut StringValue| {
+        if let std::borrow::Cow::Owned(shorter) = crate::limits::cut(text.as_str(), max) {
+            *text = StringValue::from(shorter);
+            cut += 1;
+        }
+    };
     let mut limit = |attributes: &mut Vec<KeyValue>| {
         for attribute in attributes {
             match &mut attribute.value {
-                Value::String(text) if text.as_str().len() > max => {
-                    *text = StringValue::from(crate::limits::cut(text.as_str(), max).into_owned());
-                    cut += 1;
-                }
+                Value::String(text) => limit_one(text),
                 Value::Array(opentelemetry::Array::String(texts)) => {
-                    for text in texts.iter_mut().filter(|t| t.as_str().len() > max) {
-                        *text =
-                            StringValue::from(crate::limits::cut(text.as_str(), max).into_owned());
-                        cut += 1;
-                    }
+                    texts.iter_mut().for_each(&mut limit_one);
                 }
                 _ => {}
             }
