@@ -220,19 +220,22 @@ pub const SERIES_SUFFIXES: [&str; 4] =
 /// (`errors_total` is the family `errors` there).
 pub const COUNTER_SUFFIX: &str = "_total";
 
-/// Every name a family called `name` may occupy in an exposition: its name, without
-/// [`COUNTER_SUFFIX`], and each of those with the [`SERIES_SUFFIXES`]. A superset of what any one
-/// kind exposes, so that a clash is found whichever kind either family is.
-fn exposed_names(name: &str) -> impl Iterator<Item = String> + '_ {
-    std::iter::once(name)
-        .chain(name.strip_suffix(COUNTER_SUFFIX))
-        .flat_map(|base| {
-            std::iter::once(base.to_owned()).chain(
-                SERIES_SUFFIXES
-                    .iter()
-                    .map(move |suffix| format!("{base}{suffix}")),
-            )
-        })
+/// Every name a family of `kind` called `name` occupies in an exposition, the Prometheus text
+/// format's and OpenMetrics': a gauge its name; a histogram its name and its series (with the
+/// [`SERIES_SUFFIXES`]); a counter its name, and in OpenMetrics its family name without
+/// [`COUNTER_SUFFIX`] and that name's `_created` series.
+fn exposed_names(name: &str, kind: Kind) -> Vec<String> {
+    let mut names = vec![name.to_owned()];
+    match kind {
+        Kind::Gauge => {}
+        Kind::Histogram => names.extend(SERIES_SUFFIXES.iter().map(|s| format!("{name}{s}"))),
+        Kind::Counter => {
+            let base = name.strip_suffix(COUNTER_SUFFIX).unwrap_or(name);
+            names.push(base.to_owned());
+            names.push(format!("{base}{}", series::CREATED));
+        }
+    }
+    names
 }
 
 /// How an extra family's name collides with a family the runtime exports.
@@ -246,20 +249,20 @@ pub struct Clash {
     pub shared: String,
 }
 
-/// The runtime family a family called `name` would collide with, in the Prometheus text format
-/// or in OpenMetrics: the same name, the same name once `_total` is left out, or a series of one
-/// (`_bucket`, `_sum`, `_count`, `_created`) named like the other or one of its series.
+/// The runtime family a family of `kind` called `name` would collide with, in the Prometheus
+/// text format or in OpenMetrics: a name both would expose (see each kind's names below).
 ///
 /// ```
-/// use octo_instrument_core::families::{self, ERRORS, EVENT_DURATION};
+/// use octo_instrument_core::families::{self, ERRORS, EVENT_DURATION, Kind};
 ///
-/// assert_eq!(families::clash("errors").unwrap().family, &ERRORS);
-/// let clash = families::clash("event_duration_seconds_bucket").unwrap();
+/// // OpenMetrics names the counter `errors_total`'s family `errors`.
+/// assert_eq!(families::clash("errors", Kind::Gauge).unwrap().family, &ERRORS);
+/// let clash = families::clash("event_duration_seconds_bucket", Kind::Histogram).unwrap();
 /// assert_eq!(clash.family, &EVENT_DURATION);
 /// assert_eq!(clash.shared, "event_duration_seconds_bucket");
-/// assert_eq!(families::clash("task_duration_seconds"), None);
+/// assert_eq!(families::clash("task_duration_seconds", Kind::Histogram), None);
 /// ```
-pub fn clash(name: &str) -> Option<Clash> {
+pub fn clash(name: &str, kind: Kind) -> Option<Clash> {
     // The exact name first: the plainest thing to report.
     if let Some(family) = ALL.iter().find(|family| family.name == name) {
         return Some(Clash {
@@ -267,18 +270,19 @@ pub fn clash(name: &str) -> Option<Clash> {
             shared: name.to_owned(),
         });
     }
+    let mine = exposed_names(name, kind);
     ALL.iter().find_map(|family| {
-        let reserved: Vec<String> = exposed_names(family.name).collect();
-        exposed_names(name)
-            .find(|exposed| reserved.contains(exposed))
+        exposed_names(family.name, family.kind)
+            .into_iter()
+            .find(|exposed| mine.contains(exposed))
             .map(|shared| Clash { family, shared })
     })
 }
 
-/// Whether an extra family may not be called `name`: it is one of the runtime's own families or
-/// would [`clash`] with one.
+/// Whether an extra family (a histogram or a gauge) may not be called `name`: it is one of the
+/// runtime's own families or would [`clash`] with one as either.
 pub fn is_reserved(name: &str) -> bool {
-    clash(name).is_some()
+    clash(name, Kind::Histogram).is_some() || clash(name, Kind::Gauge).is_some()
 }
 
 /// Label names an extra family may not use: the runtime sets them, or Prometheus reserves them.
@@ -361,46 +365,54 @@ mod tests {
 
     #[test]
     fn names_that_would_share_a_series_or_family_name_clash() {
-        let clash_with = |name: &str| clash(name).map(|c| (c.family.name, c.shared));
+        let clash_with = |name: &str, kind| clash(name, kind).map(|c| (c.family.name, c.shared));
         // The same name, and OpenMetrics' name of a counter's family.
-        assert_eq!(
-            clash_with("errors_total"),
-            Some(("errors_total", "errors_total".into()))
-        );
-        assert_eq!(
-            clash_with("errors"),
-            Some(("errors_total", "errors".into()))
-        );
-        // A series of a runtime family, with or without the counter's `_total`.
-        for suffix in SERIES_SUFFIXES {
-            let name = format!("event_duration_seconds{suffix}");
+        for kind in [Kind::Gauge, Kind::Histogram] {
             assert_eq!(
-                clash_with(&name),
-                Some(("event_duration_seconds", name.clone()))
+                clash_with("errors_total", kind),
+                Some(("errors_total", "errors_total".into()))
+            );
+            assert_eq!(
+                clash_with("errors", kind),
+                Some(("errors_total", "errors".into()))
+            );
+            assert_eq!(
+                clash_with("errors_created", kind),
+                Some(("errors_total", "errors_created".into()))
             );
         }
-        assert_eq!(
-            clash_with("errors_created"),
-            Some(("errors_total", "errors_created".into()))
-        );
-        assert_eq!(
-            clash_with("http_requests_total_count"),
-            Some(("http_requests_total", "http_requests_total_count".into()))
-        );
-        // The runtime's histogram named like a user counter's family.
-        assert_eq!(
-            clash_with("event_duration_seconds_total"),
-            Some(("event_duration_seconds", "event_duration_seconds".into()))
-        );
-        for free in [
-            "task_duration_seconds",
-            "errors_by_tenant",
-            "my_errors_total",
-            "event_duration",
-            "http_request_duration_seconds_p95",
-        ] {
-            assert_eq!(clash(free), None, "{free}");
+        // A series of a runtime histogram.
+        for suffix in SERIES_SUFFIXES {
+            let name = format!("event_duration_seconds{suffix}");
+            for kind in [Kind::Gauge, Kind::Histogram] {
+                assert_eq!(
+                    clash_with(&name, kind),
+                    Some(("event_duration_seconds", name.clone()))
+                );
+            }
         }
+        // A user histogram whose series is a runtime family.
+        assert_eq!(
+            clash_with("octo_telemetry_dropped", Kind::Histogram),
+            Some((
+                "octo_telemetry_dropped_total",
+                "octo_telemetry_dropped".into()
+            ))
+        );
+        // Names that share nothing: a gauge's only name, a counter's absent `_count`.
+        for (free, kind) in [
+            ("task_duration_seconds", Kind::Histogram),
+            ("errors_by_tenant", Kind::Gauge),
+            ("my_errors_total", Kind::Gauge),
+            ("event_duration", Kind::Histogram),
+            ("http_request_duration_seconds_p95", Kind::Gauge),
+            ("event_duration_seconds_total", Kind::Gauge),
+            ("http_requests_total_count", Kind::Gauge),
+        ] {
+            assert_eq!(clash(free, kind), None, "{free}");
+        }
+        assert!(is_reserved("errors"));
+        assert!(!is_reserved("task_duration_seconds"));
     }
 
     #[test]

@@ -45,7 +45,10 @@ pub(crate) struct Checked<'a> {
 /// Where the catalog is looked for.
 struct Location {
     path: PathBuf,
-    /// Named by [`PATH_VARIABLE`] (so it must exist), rather than the default file.
+    /// Named by [`PATH_VARIABLE`] for this crate, so it must exist: an absolute path (one file for
+    /// every crate), or a relative one while compiling a package cargo was asked to build. A
+    /// dependency compiled in the same build, whose directory has no such file, checks the
+    /// grammar only, as without the variable.
     named: bool,
 }
 
@@ -84,8 +87,9 @@ fn location() -> Option<Location> {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?);
     Some(match std::env::var_os(PATH_VARIABLE) {
         Some(path) => Location {
+            named: std::path::Path::new(&path).is_absolute()
+                || std::env::var_os("CARGO_PRIMARY_PACKAGE").is_some(),
             path: manifest_dir.join(path),
-            named: true,
         },
         None => Location {
             path: manifest_dir.join(FILE_NAME),

@@ -171,7 +171,13 @@ pub(crate) fn parse(tokens: TokenStream, diag: &mut Diagnostics) -> ObservedArgs
             }
             continue;
         }
-        let parsed = syn::meta::parser(|meta| parse_one(&mut args, &meta)).parse2(argument);
+        // With its comma, so that a value missing before it (`event = ,`) is reported at the
+        // comma rather than at the whole attribute (the end of a token stream has no place).
+        let mut piece = argument;
+        if let Some(comma) = comma {
+            piece.extend([proc_macro2::TokenTree::Punct(comma)]);
+        }
+        let parsed = syn::meta::parser(|meta| parse_one(&mut args, &meta)).parse2(piece);
         diag.keep(parsed);
     }
     args

@@ -7,6 +7,7 @@ use syn::{LitStr, ReturnType, Type};
 use super::args::{Buckets, Label, Level, ObservedArgs};
 use super::item::ObservedFn;
 use octo_instrument_core::catalog::Objectives;
+use octo_instrument_core::families::Kind;
 use octo_instrument_core::{buckets, families, prometheus};
 
 use crate::diag::Diagnostics;
@@ -106,11 +107,13 @@ pub(crate) fn plan(
 
     let buckets = plan_buckets(args.buckets.get(), &mut diag);
 
-    for family in [args.histogram.get(), args.gauge.get()]
-        .into_iter()
-        .flatten()
-    {
-        check_family_name(family, event.as_ref(), &mut diag);
+    for (family, kind) in [
+        (args.histogram.get(), Kind::Histogram),
+        (args.gauge.get(), Kind::Gauge),
+    ] {
+        if let Some(family) = family {
+            check_family_name(family, kind, event.as_ref(), &mut diag);
+        }
     }
     // A family named with a value in error has been reported already: no second error saying
     // the attribute names none.
@@ -290,7 +293,7 @@ fn check_bounds(bounds: &[(f64, Span)], list: Span, diag: &mut Diagnostics) {
 }
 
 /// `event` is the attribute's event name, for the suggestion when the name is taken.
-fn check_family_name(lit: &LitStr, event: Option<&LitStr>, diag: &mut Diagnostics) {
+fn check_family_name(lit: &LitStr, kind: Kind, event: Option<&LitStr>, diag: &mut Diagnostics) {
     let name = lit.value();
     if !prometheus::is_metric_name(&name) {
         diag.spanned(
@@ -301,7 +304,7 @@ fn check_family_name(lit: &LitStr, event: Option<&LitStr>, diag: &mut Diagnostic
                 prometheus::METRIC_NAME_GRAMMAR
             ),
         );
-    } else if let Some(clash) = families::clash(&name) {
+    } else if let Some(clash) = families::clash(&name, kind) {
         let family = clash.family.name;
         let taken = if name == family {
             format!("`{name}` is a family octo-instrument exports itself")
@@ -313,7 +316,7 @@ fn check_family_name(lit: &LitStr, event: Option<&LitStr>, diag: &mut Diagnostic
                 clash.shared
             )
         };
-        let instead = match own_name(&name, event) {
+        let instead = match own_name(&name, kind, event) {
             Some(own) => format!("choose a name of its own, such as `{own}`"),
             None => "choose a name of its own, prefixed with your service or domain".to_owned(),
         };
@@ -324,13 +327,13 @@ fn check_family_name(lit: &LitStr, event: Option<&LitStr>, diag: &mut Diagnostic
 /// `name` prefixed with the first segment of the event (`task.processing`: `task_errors`), when
 /// that makes a free family name; without `_total`, which only a counter ends in, and an extra
 /// family is a histogram or a gauge.
-fn own_name(name: &str, event: Option<&LitStr>) -> Option<String> {
+fn own_name(name: &str, kind: Kind, event: Option<&LitStr>) -> Option<String> {
     let event = event?.value();
     octo_instrument_core::event_name::check_grammar(&event).ok()?;
     let domain = event.split('.').next()?;
     let name = name.strip_suffix(families::COUNTER_SUFFIX).unwrap_or(name);
     let own = format!("{domain}_{name}");
-    (prometheus::is_metric_name(&own) && families::clash(&own).is_none()).then_some(own)
+    (prometheus::is_metric_name(&own) && families::clash(&own, kind).is_none()).then_some(own)
 }
 
 fn check_labels(labels: &[Label], diag: &mut Diagnostics) {

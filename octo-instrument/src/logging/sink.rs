@@ -57,7 +57,10 @@ impl Sink {
             Self::Direct(output) => {
                 let mut output = lock(output);
                 output.write(line);
-                let _ = output.writer.flush();
+                if output.writer.flush().is_err() {
+                    // A buffering writer that cannot flush has lost what it held.
+                    output.dropped.inc();
+                }
             }
             Self::Background(background) => background.send(line),
         }
@@ -199,6 +202,8 @@ pub(crate) struct Output<W> {
     retry_limit: Option<Duration>,
     /// A failure was reported and no write has succeeded since.
     failing: bool,
+    /// The last write stopped inside a line.
+    torn: bool,
 }
 
 impl<W: Write> Output<W> {
@@ -209,6 +214,7 @@ impl<W: Write> Output<W> {
             dropped: crate::prom::dropped(signals::LOGS),
             retry_limit,
             failing: false,
+            torn: false,
         }
     }
 
@@ -217,6 +223,11 @@ impl<W: Write> Output<W> {
     fn write(&mut self, lines: &[u8]) {
         if lines.is_empty() {
             return;
+        }
+        // End the fragment a failed write left, so that these lines start on their own and
+        // parse (the fragment itself was counted as lost).
+        if self.torn && self.writer.write_all(b"\n").is_ok() {
+            self.torn = false;
         }
         let mut written = 0;
         let mut pause = Duration::from_millis(1);
@@ -259,6 +270,7 @@ impl<W: Write> Output<W> {
                 #[allow(clippy::naive_bytecount)] // once per failed write
                 let lost = lines[written..].iter().filter(|b| **b == b'\n').count();
                 self.dropped.inc_by(lost as u64);
+                self.torn = written > 0 && lines[written - 1] != b'\n';
                 // One report when writes start failing, not one per line.
                 if !self.failing {
                     self.failing = true;
@@ -315,6 +327,8 @@ mod tests {
         failures: usize,
         chunk: usize,
         written: Arc<Mutex<Vec<u8>>>,
+        /// Succeeds this many more writes, then fails with `kind` for good.
+        fail_after: Option<usize>,
     }
 
     impl Write for Flaky {
@@ -322,6 +336,11 @@ mod tests {
             if self.failures > 0 {
                 self.failures -= 1;
                 return Err(io::Error::from(self.kind));
+            }
+            match &mut self.fail_after {
+                Some(0) => return Err(io::Error::from(self.kind)),
+                Some(left) => *left -= 1,
+                None => {}
             }
             let n = buf.len().min(self.chunk);
             self.written.lock().unwrap().extend_from_slice(&buf[..n]);
@@ -342,6 +361,7 @@ mod tests {
                 failures,
                 chunk: 7,
                 written: written.clone(),
+                fail_after: None,
             },
             None,
         );
@@ -391,6 +411,7 @@ mod tests {
             failures,
             chunk: 4,
             written: written.clone(),
+            fail_after: None,
         };
         let mut output = Output::new("writer", flaky(3), Some(DIRECT_RETRY_LIMIT));
         output.dropped = prometheus::IntCounter::new("t", "t").unwrap();
@@ -404,6 +425,28 @@ mod tests {
         output.write(b"a\nb\n");
         assert_eq!(output.dropped.get(), 2);
         assert!(output.failing);
+
+        // A write that stops inside a line: the next line starts on a line of its own.
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let mut output = Output::new(
+            "writer",
+            Flaky {
+                kind: ErrorKind::BrokenPipe,
+                failures: 0,
+                chunk: 4,
+                written: written.clone(),
+                // Accepts 4 bytes, then fails.
+                fail_after: Some(1),
+            },
+            Some(DIRECT_RETRY_LIMIT),
+        );
+        output.dropped = prometheus::IntCounter::new("t", "t").unwrap();
+        output.write(b"first line\n");
+        assert_eq!(output.dropped.get(), 1);
+        assert!(output.torn);
+        output.writer.fail_after = None;
+        output.write(b"second\n");
+        assert_eq!(&*written.lock().unwrap(), b"firs\nsecond\n");
     }
 
     #[test]
@@ -431,6 +474,7 @@ mod tests {
             failures: 0,
             chunk: usize::MAX,
             written: written.clone(),
+            fail_after: None,
         };
         let background = Background::spawn("test", writer, 1 << 20).unwrap();
         let threads: Vec<_> = (0..4)
