@@ -228,9 +228,10 @@ impl Pipeline {
     fn flush(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         // Every output, each within the one deadline: a failing one does not skip the others.
-        let logs = self.backgrounds.iter().fold(true, |all, background| {
-            background.flush(deadline.saturating_duration_since(Instant::now())) && all
-        });
+        let mut logs = true;
+        for background in &self.backgrounds {
+            logs &= background.flush(deadline.saturating_duration_since(Instant::now()));
+        }
         // Lines to stdout and files always get the whole timeout; exports only a grace once
         // their collector has been found stuck (remembered for a while only: a collector back
         // later gets whole flushes again).
