@@ -139,6 +139,18 @@ fn a_hanging_collector_under_long_user_agents_keeps_memory_bounded() {
     drop(stuck);
 }
 
+/// The service's `/metrics` page.
+async fn metrics_text(client: &reqwest::Client, addr: &str) -> String {
+    client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 #[test]
 fn label_values_from_request_bodies_stay_a_closed_set() {
     let nowhere = octo_instrument_tests::otlp::closed_port();
@@ -165,14 +177,7 @@ fn label_values_from_request_bodies_stay_a_closed_set() {
                 .await
                 .unwrap();
         }
-        client
-            .get(format!("http://{}/metrics", orchestrator.addr))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        metrics_text(&client, &orchestrator.addr).await
     });
     let series: Vec<_> = octo_instrument_tests::parse_samples(&metrics)
         .into_iter()
@@ -212,14 +217,7 @@ fn the_arm_bounds_priorities_whoever_calls_it() {
                 .status();
             assert!(status.is_success(), "{status}");
         }
-        client
-            .get(format!("http://{}/metrics", arm.addr))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        metrics_text(&client, &arm.addr).await
     });
     let priorities: std::collections::BTreeMap<_, _> =
         octo_instrument_tests::parse_samples(&metrics)
