@@ -24,7 +24,7 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(1);
 const MAX_HEAD_BYTES: usize = 8 * 1024;
 /// Connections served at once (Prometheus opens one per target). Past it the oldest connection
 /// still sending its head, or else the oldest slow answer, is closed for the new one; the new
-/// one is closed when there is neither.
+/// one is answered `503` when there is neither.
 const MAX_CONNECTIONS: usize = 64;
 
 /// A running `/metrics` listener; dropping it stops the listener.
@@ -91,7 +91,9 @@ fn accept(listener: &TcpListener, stop: &AtomicBool, render: Render) {
         }
         let Ok(stream) = stream else { continue };
         if active.load(Ordering::Acquire) >= MAX_CONNECTIONS && !open.evict() {
-            continue; // every slot is answering a scrape in time: this one is closed at once
+            // Every slot is answering a scrape in time: this one is told so and closed.
+            refuse(stream);
+            continue;
         }
         // Known before its thread runs, so a burst of connections can be evicted at once.
         let Some(ticket) = open.add(&stream) else {
@@ -112,6 +114,17 @@ fn accept(listener: &TcpListener, stop: &AtomicBool, render: Render) {
             open.remove(ticket);
             active.fetch_sub(1, Ordering::AcqRel);
         }
+    }
+}
+
+/// Answers `503` with `Retry-After` without waiting for the client: the socket is made
+/// non-blocking, so the accept loop never stalls on it, and whatever does not fit is dropped.
+fn refuse(mut stream: TcpStream) {
+    if stream.set_nonblocking(true).is_ok() {
+        let _ = stream.write_all(
+            b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n\
+              Connection: close\r\n\r\n",
+        );
     }
 }
 
@@ -333,5 +346,25 @@ fn close_cleanly(mut stream: TcpStream) {
             Ok(0) | Err(_) => return,
             Ok(n) => left = left.saturating_sub(n),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_connection_is_told_to_retry() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server_side, _) = listener.accept().unwrap();
+        refuse(server_side);
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
+        assert!(answer.contains("Retry-After: 1\r\n"), "{answer}");
     }
 }
