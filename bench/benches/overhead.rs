@@ -198,30 +198,26 @@ static OURS: Mutex<Option<octo_instrument::Guard>> = Mutex::new(None);
 /// What `init()` installs with its defaults and an OTLP endpoint: JSON lines through the
 /// background writer to `/dev/null`, spans exported over OTLP/HTTP to the sink.
 fn full_pipeline() -> Dispatch {
-    let (dispatch, guard) = octo_instrument::Config::new()
-        .service_name("octo-bench")
-        .log_level("info")
-        .otlp_endpoint(&SINK.endpoint)
-        .otlp_protocol(octo_instrument::trace::OtlpProtocol::HttpProtobuf)
-        .log_writer(dev_null())
-        .dispatch()
-        .expect("a valid configuration");
-    *OURS.lock().unwrap() = Some(guard);
-    dispatch
+    install_ours(|config| config)
 }
 
 /// The whole pipeline with every line also exported as an OTLP log record
 /// (`OTEL_LOGS_EXPORTER=otlp`), to the same sink.
 fn full_pipeline_otlp_logs() -> Dispatch {
-    let (dispatch, guard) = octo_instrument::Config::new()
+    install_ours(|config| config.otlp_logs(true))
+}
+
+/// Our whole pipeline, as `configure` changes it, kept until the end of the run.
+fn install_ours(
+    configure: impl FnOnce(octo_instrument::Config) -> octo_instrument::Config,
+) -> Dispatch {
+    let config = octo_instrument::Config::new()
         .service_name("octo-bench")
         .log_level("info")
         .otlp_endpoint(&SINK.endpoint)
         .otlp_protocol(octo_instrument::trace::OtlpProtocol::HttpProtobuf)
-        .otlp_logs(true)
-        .log_writer(dev_null())
-        .dispatch()
-        .expect("a valid configuration");
+        .log_writer(dev_null());
+    let (dispatch, guard) = configure(config).dispatch().expect("a valid configuration");
     *OURS.lock().unwrap() = Some(guard);
     dispatch
 }

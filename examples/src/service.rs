@@ -101,24 +101,29 @@ async fn serve(role: Role) -> Result<(), Box<dyn std::error::Error>> {
 
 /// `SHUTDOWN_DEADLINE_SECS`: how long requests in progress may run on after SIGTERM.
 fn shutdown_deadline() -> Result<Duration, String> {
-    match std::env::var("SHUTDOWN_DEADLINE_SECS") {
-        Ok(secs) => secs.parse().map(Duration::from_secs).map_err(|_| {
-            format!("invalid SHUTDOWN_DEADLINE_SECS={secs:?}: expected a whole number of seconds")
-        }),
-        Err(_) => Ok(octo_instrument::shutdown::DEFAULT_DEADLINE),
-    }
+    seconds(
+        "SHUTDOWN_DEADLINE_SECS",
+        octo_instrument::shutdown::DEFAULT_DEADLINE,
+        0,
+    )
 }
 
 /// `ARM_TIMEOUT_SECS`: how long the orchestrator waits for the arm's answer.
 fn arm_timeout() -> Result<Duration, String> {
-    match std::env::var("ARM_TIMEOUT_SECS") {
+    seconds("ARM_TIMEOUT_SECS", crate::orchestrator::ARM_TIMEOUT, 1)
+}
+
+/// A whole number of seconds, at least `min`, from `variable`; `default` when it is unset. A bad
+/// value is an error naming the variable.
+fn seconds(variable: &str, default: Duration, min: u64) -> Result<Duration, String> {
+    match std::env::var(variable) {
         Ok(secs) => match secs.parse() {
-            Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+            Ok(secs) if secs >= min => Ok(Duration::from_secs(secs)),
             _ => Err(format!(
-                "invalid ARM_TIMEOUT_SECS={secs:?}: expected a whole number of seconds above 0"
+                "invalid {variable}={secs:?}: expected a whole number of seconds, at least {min}"
             )),
         },
-        Err(_) => Ok(crate::orchestrator::ARM_TIMEOUT),
+        Err(_) => Ok(default),
     }
 }
 

@@ -235,18 +235,11 @@ fn the_arm_bounds_priorities_whoever_calls_it() {
 #[test]
 fn a_hanging_arm_answers_the_caller_with_504_after_the_timeout() {
     // An arm that accepts the connection and the request, and never answers.
-    let hanging = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let arm_addr = hanging.local_addr().unwrap();
-    let held = std::thread::spawn(move || {
-        let (mut connection, _) = hanging.accept().unwrap();
-        let mut sink = [0u8; 4096];
-        // Reads until the orchestrator gives up and closes the connection.
-        while std::io::Read::read(&mut connection, &mut sink).is_ok_and(|n| n > 0) {}
-    });
+    let arm = Hanging::start();
     let orchestrator = Service::start(
         env!("CARGO_BIN_EXE_octollm-orchestrator"),
         &[
-            ("ARM_CODER_URL", &format!("http://{arm_addr}")),
+            ("ARM_CODER_URL", &format!("http://{}", arm.addr)),
             ("ARM_TIMEOUT_SECS", "1"),
         ],
     );
@@ -271,5 +264,4 @@ fn a_hanging_arm_answers_the_caller_with_504_after_the_timeout() {
         .wait_for(|line| line["event"] == "task.dispatch.failed")
         .expect("the dispatch failed");
     assert_eq!(failed["error_type"], "ArmTimeout");
-    held.join().unwrap();
 }

@@ -280,9 +280,10 @@ pub fn clash(name: &str, kind: Kind) -> Option<Clash> {
 }
 
 /// Whether an extra family (a histogram or a gauge) may not be called `name`: it is one of the
-/// runtime's own families or would [`clash`] with one as either.
+/// runtime's own families or would [`clash`] with one. A histogram exposes every name a gauge
+/// of its name does, and more, so the histogram's clashes are the ones to ask about.
 pub fn is_reserved(name: &str) -> bool {
-    clash(name, Kind::Histogram).is_some() || clash(name, Kind::Gauge).is_some()
+    clash(name, Kind::Histogram).is_some()
 }
 
 /// Label names an extra family may not use: the runtime sets them, or Prometheus reserves them.
@@ -321,6 +322,8 @@ pub mod signals {
     pub const METRICS: &str = "metrics";
     /// Log records exported over OTLP (`OTEL_LOGS_EXPORTER=otlp`).
     pub const LOGS_OTLP: &str = "logs_otlp";
+    /// Baggage entries (over their count or size limits).
+    pub const BAGGAGE: &str = "baggage";
 }
 
 /// The signals of the telemetry counters, each exported at zero from the start.

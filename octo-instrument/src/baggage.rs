@@ -30,6 +30,7 @@
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
+use octo_instrument_core::families::signals;
 use tracing::Span;
 
 /// Entries a request's baggage holds at most (the specification's floor for implementations).
@@ -73,14 +74,14 @@ pub(crate) fn valid_key(key: &str) -> bool {
 pub fn set(key: &str, value: &str) -> bool {
     let span = Span::current();
     if !valid_key(key) {
-        crate::prom::truncated("baggage").inc();
+        crate::prom::truncated(signals::BAGGAGE).inc();
         return false;
     }
     let mut merged = entries();
     merged.retain(|(k, _)| k != key);
     merged.push((key.to_owned(), value.to_owned()));
     if merged.len() > MAX_ENTRIES || header_len(&merged) > MAX_BYTES {
-        crate::prom::truncated("baggage").inc();
+        crate::prom::truncated(signals::BAGGAGE).inc();
         return false;
     }
     attach(&span, vec![(key.to_owned(), value.to_owned())])
@@ -201,7 +202,7 @@ pub(crate) fn parse_header<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<
         entries.push((key.to_owned(), value));
     }
     if dropped > 0 {
-        crate::prom::truncated("baggage").inc_by(dropped);
+        crate::prom::truncated(signals::BAGGAGE).inc_by(dropped);
     }
     entries
 }

@@ -2,7 +2,7 @@
 //! `127.0.0.1` and a client certificate signed by it, and an unrelated CA to trust by mistake.
 //! Written as PEM files, as a deployment hands them to a service and a collector.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -107,9 +107,4 @@ fn leaf(
     let key = KeyPair::generate().expect("a key");
     let certificate = params.signed_by(&key, issuer).expect("a certificate");
     (certificate.pem(), key.serialize_pem())
-}
-
-/// Whether `path` exists (for assertions on clean-up).
-pub fn exists(path: &Path) -> bool {
-    path.exists()
 }

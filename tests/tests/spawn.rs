@@ -61,13 +61,7 @@ fn lines_of_a_spawned_task_keep_the_request_s_ids_and_fields() {
     });
     assert_eq!(run.output, 200);
     let lines = run.logs.lines();
-    let line = |event: &str| {
-        lines
-            .iter()
-            .find(|l| l["event"] == event)
-            .unwrap_or_else(|| panic!("{event} in {lines:#?}"))
-            .clone()
-    };
+    let line = |event: &str| octo_instrument_tests::one(&lines, event).clone();
     let handled = line("test.spawn.handle.started");
     let trace_id = handled["trace_id"].as_str().unwrap().to_owned();
     for event in [

@@ -13,7 +13,7 @@ use crate::encode::json_read::{self as json, Read};
 use crate::encode::protobuf::{
     AnyValue, any_value, bytes, fixed64, key_value, nested, string, varint_field,
 };
-use crate::otlp::exporter::{Batcher, Exporter, MAX_REQUEST_BYTES, Released};
+use crate::otlp::exporter::{Batcher, Exporter, Released, within_request};
 use crate::otlp::{OtlpSettings, Resource};
 
 /// What one line holds, besides its fields.
@@ -180,16 +180,11 @@ impl Batcher for LogBatcher {
     }
 
     fn encode(&mut self, out: &mut Vec<u8>, max: usize, released: &mut Released) -> usize {
-        let mut count = 0;
+        let count = within_request(self.frames.iter().map(|&(frame, _)| frame as usize), max);
         let mut length = 0;
-        for &(frame, index) in &self.frames {
-            let frame = frame as usize;
-            if count == max || (count > 0 && length + frame > MAX_REQUEST_BYTES) {
-                break;
-            }
-            released.add(usize::from(index), frame);
-            count += 1;
-            length += frame;
+        for &(frame, index) in self.frames.iter().take(count) {
+            released.add(usize::from(index), frame as usize);
+            length += frame as usize;
         }
         let records = &self.bytes[self.start..self.start + length];
         out.clear();

@@ -116,18 +116,18 @@ impl ObservedCall {
         let spec = &self.site.spec;
         let duration_ms = millis(elapsed);
         match failure {
-            None if !self.keep => {
-                self.record(Outcome::Ok, elapsed, self.exemplar(elapsed));
-                self.sampled_out();
-            }
             None => {
                 self.record(Outcome::Ok, elapsed, self.exemplar(elapsed));
-                emit(spec.log, &self.span, || Line {
-                    event: spec.lines.completed,
-                    duration_ms: Some(duration_ms),
-                    ret,
-                    ..Line::default()
-                });
+                if self.keep {
+                    emit(spec.log, &self.span, || Line {
+                        event: spec.lines.completed,
+                        duration_ms: Some(duration_ms),
+                        ret,
+                        ..Line::default()
+                    });
+                } else {
+                    self.sampled_out();
+                }
             }
             Some(report) => {
                 let ids = self.exemplar(elapsed);

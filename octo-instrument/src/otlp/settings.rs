@@ -232,7 +232,7 @@ pub(crate) fn settings(
     #[cfg(feature = "otlp")]
     let tls = super::tls::client_config(variables, variable, &endpoint, tls_wanted)?;
     #[cfg(not(feature = "otlp"))]
-    let _ = (variable, tls_wanted);
+    let _ = tls_wanted;
     Ok(Some(OtlpSettings {
         signal,
         endpoint_variable: variable,

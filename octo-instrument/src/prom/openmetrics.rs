@@ -9,7 +9,7 @@ use prometheus::proto::{LabelPair, Metric, MetricFamily, MetricType};
 
 use super::exemplars::{self, Exemplar};
 use crate::encode::hex::ids_hex;
-use octo_instrument_core::families::labels;
+use octo_instrument_core::families::{COUNTER_SUFFIX, labels, series};
 
 /// The `Content-Type` of the OpenMetrics exposition.
 pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -56,7 +56,7 @@ pub(crate) fn encode(families: &[MetricFamily]) -> String {
         let kind = family.get_field_type();
         // A counter's family is named without `_total`; its sample has it.
         let family_name = match kind {
-            MetricType::COUNTER => name.strip_suffix("_total").unwrap_or(name),
+            MetricType::COUNTER => name.strip_suffix(COUNTER_SUFFIX).unwrap_or(name),
             _ => name,
         };
         let type_name = match kind {
@@ -75,7 +75,13 @@ pub(crate) fn encode(families: &[MetricFamily]) -> String {
         for metric in family.get_metric() {
             match kind {
                 MetricType::COUNTER => {
-                    sample(&mut out, family_name, "_total", metric.get_label(), None);
+                    sample(
+                        &mut out,
+                        family_name,
+                        COUNTER_SUFFIX,
+                        metric.get_label(),
+                        None,
+                    );
                     number(&mut out, metric.get_counter().get_value());
                     let exemplar = exemplars::get(series(name, metric.get_label()));
                     finish(&mut out, exemplar);
@@ -134,7 +140,7 @@ fn histogram(out: &mut String, family_name: &str, metric: &Metric) {
         sample(
             out,
             family_name,
-            "_bucket",
+            series::BUCKET,
             metric.get_label(),
             Some((labels::LE, &bound)),
         );
@@ -144,7 +150,7 @@ fn histogram(out: &mut String, family_name: &str, metric: &Metric) {
     sample(
         out,
         family_name,
-        "_bucket",
+        series::BUCKET,
         metric.get_label(),
         Some((labels::LE, "+Inf")),
     );
@@ -163,9 +169,9 @@ fn histogram(out: &mut String, family_name: &str, metric: &Metric) {
 }
 
 fn count_and_sum(out: &mut String, family_name: &str, metric: &Metric, count: u64, sum: f64) {
-    sample(out, family_name, "_count", metric.get_label(), None);
+    sample(out, family_name, series::COUNT, metric.get_label(), None);
     let _ = writeln!(out, "{count}");
-    sample(out, family_name, "_sum", metric.get_label(), None);
+    sample(out, family_name, series::SUM, metric.get_label(), None);
     number(out, sum);
     out.push('\n');
 }

@@ -221,23 +221,16 @@ pub(crate) fn sdk_layer_made() {
 /// The trace and span ids of span `id`: from this thread, else from the current subscriber's
 /// native span table.
 pub(crate) fn ids_of_anywhere(id: &Id) -> Option<([u8; 16], [u8; 8])> {
-    ids_of(id).or_else(|| {
-        LOOKUP
-            .get()
-            .and_then(|lookup| lookup(id))
-            .map(|(trace_id, span_id, _)| (trace_id, span_id))
-    })
+    known_anywhere(id).map(|(trace_id, span_id, _)| (trace_id, span_id))
 }
 
-/// The ids of span `id` where its trace is sampled (exported): what an exemplar may link to.
-/// From this thread, else from the current subscriber's native span table.
-pub(crate) fn sampled_ids_of(id: &Id) -> Option<([u8; 16], [u8; 8])> {
+/// The trace and span ids of span `id` and whether its trace is sampled (exported): from this
+/// thread, else from the current subscriber's native span table; `None` for a span the native
+/// pipeline does not know.
+pub(crate) fn known_anywhere(id: &Id) -> Option<([u8; 16], [u8; 8], bool)> {
     match known_here(id) {
-        Some(ids) => ids.sampled.then_some((ids.trace_id, ids.span_id)),
-        None => LOOKUP
-            .get()
-            .and_then(|lookup| lookup(id))
-            .and_then(|(trace_id, span_id, sampled)| sampled.then_some((trace_id, span_id))),
+        Some(ids) => Some((ids.trace_id, ids.span_id, ids.sampled)),
+        None => LOOKUP.get().and_then(|lookup| lookup(id)),
     }
 }
 

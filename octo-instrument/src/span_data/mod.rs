@@ -9,7 +9,7 @@ mod ids;
 
 pub(crate) use ids::{
     EnteredParent, KnownIds, enter, enter_known, enter_unknown, exit, forget_ids, ids_of,
-    ids_of_anywhere, known_without_entering, remember_ids, sampled_ids_of, set_lookup,
+    ids_of_anywhere, known_anywhere, known_without_entering, remember_ids, set_lookup,
     with_current_ids,
 };
 #[cfg(feature = "otel-sdk")]

@@ -158,8 +158,12 @@ pub(crate) fn exemplar(
     elapsed: std::time::Duration,
 ) -> Option<Sampled> {
     let id = span.id()?;
-    let (trace_id, span_id) =
-        crate::span_data::sampled_ids_of(&id).or_else(|| sdk::sampled_ids(span))?;
+    // The SDK is asked only about spans the native pipeline does not know: a native span that
+    // is not sampled has no exemplar, and no SDK context either.
+    let (trace_id, span_id) = match crate::span_data::known_anywhere(&id) {
+        Some((trace_id, span_id, sampled)) => sampled.then_some((trace_id, span_id))?,
+        None => sdk::sampled_ids(span)?,
+    };
     Some(Sampled {
         trace_id,
         span_id,
