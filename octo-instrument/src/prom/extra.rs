@@ -10,7 +10,7 @@
 //! `octo_telemetry_label_overflow_total{family}`, so a client that sends a thousand distinct
 //! values cannot make a thousand series.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::{Display, Write as _};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -78,27 +78,26 @@ struct Limited<T> {
     /// A histogram's bucket bounds (empty for a gauge), to find an exemplar's bucket.
     bounds: &'static [f64],
     labels: Vec<&'static str>,
-    /// The label sets that have a series, each as its values joined by U+001F.
-    known: RwLock<HashSet<Box<str>>>,
+    /// The label sets that have a series, each as its values joined by U+001F, with the
+    /// series' exemplar key (computed once, when the set is admitted).
+    known: RwLock<HashMap<Box<str>, u64>>,
     max_series: usize,
+    /// The overflow series' exemplar key.
+    overflow_key: u64,
 }
 
 impl<T: Labelled> Limited<T> {
-    /// The exemplar key of the series `values` name (the overflow series' when `overflow`).
-    fn exemplar_key(&self, values: &[&str], overflow: bool) -> u64 {
-        let mut pairs: Vec<(&str, &str)> = self
-            .labels
-            .iter()
-            .zip(values)
-            .map(|(label, value)| (*label, if overflow { OVERFLOW } else { *value }))
-            .collect();
+    /// The exemplar key of the series `values` name.
+    fn exemplar_key(name: &str, labels: &[&'static str], values: &[&str]) -> u64 {
+        let mut pairs: Vec<(&str, &str)> =
+            labels.iter().copied().zip(values.iter().copied()).collect();
         pairs.sort_unstable();
-        exemplars::series_key(self.name, &pairs)
+        exemplars::series_key(name, &pairs)
     }
 
-    /// The series of `values`, or the overflow series when the family is full; and whether it
-    /// is the overflow series.
-    fn series(&self, values: &[&str]) -> (T::Series, bool) {
+    /// The series of `values`, or the overflow series when the family is full; and its
+    /// exemplar key.
+    fn series(&self, values: &[&str]) -> (T::Series, u64) {
         let mut key = String::new();
         for value in values {
             key.push_str(value);
@@ -108,22 +107,26 @@ impl<T: Labelled> Limited<T> {
             .known
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if read.contains(key.as_str()) {
-            return (self.vec.with_values(values), false);
+        if let Some(exemplar_key) = read.get(key.as_str()) {
+            return (self.vec.with_values(values), *exemplar_key);
         }
         drop(read);
         let mut known = self
             .known
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if known.contains(key.as_str()) || known.len() < self.max_series {
-            known.insert(key.into_boxed_str());
-            return (self.vec.with_values(values), false);
+        if let Some(exemplar_key) = known.get(key.as_str()) {
+            return (self.vec.with_values(values), *exemplar_key);
+        }
+        if known.len() < self.max_series {
+            let exemplar_key = Self::exemplar_key(self.name, &self.labels, values);
+            known.insert(key.into_boxed_str(), exemplar_key);
+            return (self.vec.with_values(values), exemplar_key);
         }
         drop(known);
         super::label_overflow(self.name).inc();
         let overflow = vec![OVERFLOW; values.len()];
-        (self.vec.with_values(&overflow), true)
+        (self.vec.with_values(&overflow), self.overflow_key)
     }
 }
 
@@ -220,7 +223,12 @@ fn limited<T: Labelled>(
             vec,
             bounds,
             labels: spec.labels.to_vec(),
-            known: RwLock::new(HashSet::new()),
+            known: RwLock::new(HashMap::new()),
+            overflow_key: Limited::<T>::exemplar_key(
+                name,
+                spec.labels,
+                &vec![OVERFLOW; spec.labels.len()],
+            ),
             max_series: spec.max_series.unwrap_or(DEFAULT_MAX_SERIES),
         })
     })
@@ -248,12 +256,8 @@ impl ExtraFamilies {
             gauge.inc();
         }
         let histogram = self.histogram.as_ref().map(|family| {
-            let (series, overflow) = family.series(&values);
-            (
-                series,
-                family.exemplar_key(&values, overflow),
-                family.bounds,
-            )
+            let (series, exemplar_key) = family.series(&values);
+            (series, exemplar_key, family.bounds)
         });
         ExtraCall { histogram, gauge }
     }
