@@ -7,7 +7,7 @@
 //! `telemetry.export.recovered` after). The thread owns its runtime and client, so it works from
 //! a plain `main` as from `#[tokio::main]`, and a flush never waits on the caller's runtime.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -85,7 +85,19 @@ impl Released {
 pub(crate) struct Exporter<Q: Default + Send + 'static> {
     handoff: Arc<Handoff<Q>>,
     dropped: prometheus::IntCounter,
+    /// When a flush last timed out with its collector (see [`flush`](Self::flush)).
+    stuck_at: Mutex<Option<Instant>>,
 }
+
+/// How long a flush waits once an earlier one found the collector not answering: the shutdown
+/// helper's flush and then the guard's would otherwise each wait their whole timeout for the
+/// same hanging collector, and a container's stop would take twice as long.
+const STUCK_GRACE: Duration = Duration::from_millis(250);
+/// How long a stuck collector is remembered: one back later gets whole flushes again.
+const STUCK_MEMORY: Duration = Duration::from_secs(30);
+/// The least time a flush must have had for its timing out to mark the collector stuck (a flush
+/// given no time says nothing about it).
+const STUCK_MIN_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl<Q: Default + Send + 'static> std::fmt::Debug for Exporter<Q> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -130,6 +142,7 @@ impl<Q: Default + Send + 'static> Exporter<Q> {
         Ok(Self {
             handoff,
             dropped: crate::prom::dropped(settings.signal.dropped_label()),
+            stuck_at: Mutex::new(None),
         })
     }
 
@@ -149,9 +162,31 @@ impl<Q: Default + Send + 'static> Exporter<Q> {
         queued
     }
 
-    /// Exports everything queued so far; false when that took longer than `timeout`.
+    /// Exports everything queued so far; false when that took longer than `timeout`. Once a
+    /// flush has timed out with the collector, the flushes of the next
+    /// [`STUCK_MEMORY`] wait at most [`STUCK_GRACE`].
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        self.handoff.flush(timeout)
+        let recently_stuck = self
+            .stuck_lock()
+            .is_some_and(|at| at.elapsed() < STUCK_MEMORY);
+        let timeout = if recently_stuck {
+            timeout.min(STUCK_GRACE)
+        } else {
+            timeout
+        };
+        // No lock is held while waiting.
+        let done = self.handoff.flush(timeout);
+        let mut stuck_at = self.stuck_lock();
+        if done {
+            *stuck_at = None;
+        } else if timeout >= STUCK_MIN_TIMEOUT {
+            *stuck_at = Some(Instant::now());
+        }
+        done
+    }
+
+    fn stuck_lock(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.stuck_at.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -158,7 +158,6 @@ fn build(
             #[cfg(feature = "otlp")]
             log_export,
             tracing,
-            exports_stuck_at: std::sync::Mutex::new(None),
         },
     ))
 }
@@ -204,24 +203,12 @@ fn install(
     Ok(Guard { pipeline })
 }
 
-/// How long a flush waits for the collector once an earlier flush found it not answering: the
-/// shutdown helper's flush and then the guard's would otherwise each wait their whole timeout
-/// for the same hanging collector, and a container's stop would take twice as long.
-const STUCK_EXPORT_GRACE: Duration = Duration::from_millis(250);
-/// How long a stuck collector is remembered.
-const STUCK_EXPORT_MEMORY: Duration = Duration::from_secs(30);
-/// The least time the exports must have had in a flush that timed out for their collector to
-/// count as stuck.
-const STUCK_EXPORT_MIN_BUDGET: Duration = Duration::from_secs(1);
-
 /// What `init()` installed that holds queued lines and spans.
 struct Pipeline {
     backgrounds: Vec<Arc<Background>>,
     #[cfg(feature = "otlp")]
     log_export: Option<Arc<LogExport>>,
     tracing: Tracing,
-    /// When the last flush of the exports (spans, OTLP log records) did not finish in time.
-    exports_stuck_at: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Pipeline {
@@ -232,19 +219,11 @@ impl Pipeline {
         for background in &self.backgrounds {
             logs &= background.flush(deadline.saturating_duration_since(Instant::now()));
         }
-        // Lines to stdout and files always get the whole timeout; exports only a grace once
-        // their collector has been found stuck (remembered for a while only: a collector back
-        // later gets whole flushes again).
-        let found_stuck = self
-            .stuck_at()
-            .is_some_and(|at| at.elapsed() < STUCK_EXPORT_MEMORY);
-        let deadline = if found_stuck {
-            deadline.min(Instant::now() + STUCK_EXPORT_GRACE)
-        } else {
-            deadline
-        };
-        let budget = deadline.saturating_duration_since(Instant::now());
-        let spans = self.tracing.flush(budget);
+        // The exports get what is left (less once their collector was found stuck: see
+        // `Exporter::flush`).
+        let spans = self
+            .tracing
+            .flush(deadline.saturating_duration_since(Instant::now()));
         #[cfg(feature = "otlp")]
         let records = self
             .log_export
@@ -252,26 +231,7 @@ impl Pipeline {
             .is_none_or(|export| export.flush(deadline.saturating_duration_since(Instant::now())));
         #[cfg(not(feature = "otlp"))]
         let records = true;
-        let done = spans && records;
-        // Stuck only when the exports had a real chance: a flush given no time (or one whose
-        // time the log outputs used up) says nothing about the collector.
-        if done {
-            *self.stuck_lock() = None;
-        } else if budget >= STUCK_EXPORT_MIN_BUDGET {
-            *self.stuck_lock() = Some(Instant::now());
-        }
-        logs && done
-    }
-
-    fn stuck_at(&self) -> Option<Instant> {
-        *self.stuck_lock()
-    }
-
-    /// Held only to read or write the instant, never across a flush.
-    fn stuck_lock(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
-        self.exports_stuck_at
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        logs && spans && records
     }
 }
 
