@@ -7,7 +7,7 @@
 mod common;
 
 use common::Service;
-use common::prometheus::free_port;
+use common::{free_port, wait_listening};
 
 /// Sends one task to the orchestrator with `request_id` and a `baggage` header; its status.
 fn send_task(orchestrator: &str, request_id: &str, baggage: &str) -> u16 {
@@ -89,14 +89,7 @@ fn baggage_and_the_trace_cross_a_python_service_in_between() {
         .spawn()
         .expect("python3 runs");
     let hop = format!("127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::net::TcpStream::connect(&hop).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the Python hop did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_listening(&hop);
     let orchestrator = Service::start(
         env!("CARGO_BIN_EXE_octollm-orchestrator"),
         &[keys, ("ARM_CODER_URL", &format!("http://{hop}"))],

@@ -281,12 +281,8 @@ fn a_server_certificate_from_another_ca_fails_is_counted_and_never_goes_plaintex
         return;
     }
     let pki = Pki::new("wrong-ca");
-    for protocol in ["grpc", "http/protobuf"] {
-        let receiver = PythonReceiver::start(
-            if protocol == "grpc" { "grpc" } else { "http" },
-            Security::Tls,
-            &pki,
-        );
+    for (receiver_protocol, protocol) in [("grpc", "grpc"), ("http", "http/protobuf")] {
+        let receiver = PythonReceiver::start(receiver_protocol, Security::Tls, &pki);
         let endpoint = receiver.endpoint("https");
         let output = probe(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),

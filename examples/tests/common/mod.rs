@@ -119,6 +119,27 @@ impl Drop for Service {
     }
 }
 
+/// A free port on 127.0.0.1.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (up to 30 s) until something accepts connections at `addr`.
+pub(crate) fn wait_listening(addr: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing listens at {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Sends SIGTERM, as a container runtime does to stop a service.
 pub(crate) fn terminate(child: &Child) {
     let _ = Command::new("kill")
@@ -137,11 +158,7 @@ pub(crate) struct Stalled {
 impl Stalled {
     /// Starts `binary` on a free port with `env`, and waits until it accepts connections.
     pub(crate) fn start(binary: &str, env: &[(&str, &str)]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let mut child = Command::new(binary)
             .env("PORT", port.to_string())
             .envs(env.iter().copied())
@@ -150,11 +167,7 @@ impl Stalled {
             .expect("the service starts");
         let stdout = child.stdout.take().unwrap();
         let addr = format!("127.0.0.1:{port}");
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(&addr).is_err() {
-            assert!(std::time::Instant::now() < deadline, "the service listens");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_listening(&addr);
         Self {
             child,
             addr,

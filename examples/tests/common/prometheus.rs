@@ -16,7 +16,7 @@ impl Prometheus {
     /// Starts `prometheus` with `config_dir/prometheus.yml`, its storage under `work`, on a free
     /// port of 127.0.0.1, with `extra` arguments (`--enable-feature=...`).
     pub(crate) fn start(config_dir: &Path, work: &Path, extra: &[&str]) -> Self {
-        let port = free_port();
+        let port = super::free_port();
         Self {
             child: Command::new("prometheus")
                 .arg(format!(
@@ -59,15 +59,6 @@ impl Drop for Prometheus {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A free port on 127.0.0.1.
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Percent-encodes a query parameter.
