@@ -197,6 +197,25 @@ pub fn python_has(modules: &str) -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// Runs `program` with `input` on its stdin and collects what it prints.
+pub fn run_with_input(program: &str, args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{program} runs: {err}"));
+    child
+        .stdin
+        .take()
+        .expect("a piped stdin")
+        .write_all(input.as_bytes())
+        .expect("the input is written");
+    child.wait_with_output().expect("the output is read")
+}
+
 /// Runs `python3 -c script args...`; its standard output (it must succeed).
 pub fn python(script: &str, args: &[&str]) -> String {
     let output = std::process::Command::new("python3")

@@ -3,9 +3,6 @@
 //! OpenMetrics format when the scraper asks for it, and read back by a parser nobody here wrote
 //! (Python `prometheus_client`'s strict OpenMetrics parser). The classic text stays without them.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use axum::Router;
 use axum::routing::get;
 use octo_instrument::http::{SendTraced, ServerLayer};
@@ -47,20 +44,7 @@ print(json.dumps(out))
 "#;
 
 fn parse_openmetrics(text: &str) -> Vec<Value> {
-    let mut child = Command::new("python3")
-        .args(["-c", PARSE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = octo_instrument_tests::run_with_input("python3", &["-c", PARSE], text);
     assert!(
         output.status.success(),
         "the OpenMetrics parser refused the exposition: {}\n{text}",

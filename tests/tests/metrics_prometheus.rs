@@ -5,11 +5,12 @@
 // Counters are whole numbers read back from the exposition: exact comparison is intended.
 #![allow(clippy::float_cmp)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use octo_instrument::observed;
-use octo_instrument_tests::{capture, metric, parse_samples, require_tool};
+use octo_instrument_tests::{
+    capture, metric, parse_samples, python_has, require_tool, run_with_input,
+};
 
 #[observed(event = "metrics.never_called")]
 fn never_called() {}
@@ -60,24 +61,6 @@ fn every_series_carries_the_service_label() {
     }
 }
 
-/// Runs `program` with `input` on its stdin and collects what it prints.
-fn run_with_input(program: &str, args: &[&str], input: &str) -> std::process::Output {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
 fn exposition_with_every_outcome() -> String {
     capture(|| {
         called(false).unwrap();
@@ -120,11 +103,10 @@ print(json.dumps(out))
 #[test]
 fn prometheus_client_parses_the_exposition() {
     let text = exposition_with_every_outcome();
-    let has_python = Command::new("python3")
-        .args(["-c", "import prometheus_client"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !require_tool(has_python, "python3 with prometheus_client") {
+    if !require_tool(
+        python_has("prometheus_client"),
+        "python3 with prometheus_client",
+    ) {
         return;
     }
     let output = run_with_input("python3", &["-c", SCRIPT], &text);
